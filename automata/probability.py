@@ -1,0 +1,249 @@
+"""Exact string, prefix and next-symbol probabilities, batched and stable for long strings.
+
+Deterministic kinds add logs along the next-state table; nondeterministic kinds run the forward
+algorithm with the forward vector rescaled to sum 1 at every step (its log scale is kept), so a
+string of length 10,000 neither underflows nor loses precision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+
+from .core import Automaton, dense_transition, symbol_matrix
+from .errors import AutomatonError, ImpossiblePrefixError
+from .strings import Chunk, StringLike, encode_chunks, format_string, is_single, to_symbols
+
+
+def _require_probabilistic(a: Automaton) -> None:
+    if not a.is_probabilistic:
+        raise AutomatonError(
+            f"a {a.kind} defines a language, not probabilities; view it as a distribution "
+            "with am.as_probabilistic(a) (uniform over the moves that can still accept)"
+        )
+
+
+def _walk(a: Automaton, chunk: Chunk) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """Yield ``(t, state, log_prefix)`` after t symbols for the rows with length ≥ t.
+
+    ``state`` is a (k,) array of state indices (deterministic kinds; index S = dead) or a (k, S)
+    array of normalised forward vectors. The arrays are reused: read them before the next step.
+    """
+    walk = _walk_table if a.is_deterministic else _walk_forward
+    yield from walk(a, chunk)
+
+
+def _walk_table(a: Automaton, chunk: Chunk) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    next_state, log_symbol = _extended_tables(a)
+    n, steps = chunk.codes.shape
+    state = np.full(n, a.start, dtype=np.int64)
+    log_prefix = np.zeros(n)
+    for t in range(steps + 1):
+        yield t, state[: chunk.at_least(t)], log_prefix[: chunk.at_least(t)]
+        if t == steps:
+            return
+        k = chunk.at_least(t + 1)
+        current, symbols = state[:k], chunk.codes[:k, t]
+        log_prefix[:k] += log_symbol[current, symbols]
+        state[:k] = next_state[current, symbols]
+
+
+def _extended_tables(a: Automaton) -> tuple[np.ndarray, np.ndarray]:
+    """Next-state and log-probability tables with an extra dead state S that absorbs everything."""
+    n_states, n_symbols = a.next_state.shape
+    dead = (a.next_state < 0) | (a.symbol_prob == 0)
+    next_state = np.vstack([np.where(dead, n_states, a.next_state),
+                            np.full((1, n_symbols), n_states)])
+    with np.errstate(divide="ignore"):
+        log_symbol = np.vstack([np.log(a.symbol_prob), np.full((1, n_symbols), -np.inf)])
+    return next_state, log_symbol
+
+
+def _walk_forward(a: Automaton, chunk: Chunk) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    transition = dense_transition(a)
+    n, steps = chunk.codes.shape
+    vector = np.tile(a.initial / a.initial.sum(), (n, 1))  # (n, S)
+    log_prefix = np.zeros(n)
+    for t in range(steps + 1):
+        yield t, vector[: chunk.at_least(t)], log_prefix[: chunk.at_least(t)]
+        if t == steps:
+            return
+        k = chunk.at_least(t + 1)
+        symbols = chunk.codes[:k, t]
+        moved = np.empty((k, vector.shape[1]))
+        for symbol in np.unique(symbols):
+            rows = symbols == symbol
+            moved[rows] = vector[:k][rows] @ transition[symbol]
+        total = moved.sum(axis=1)
+        with np.errstate(divide="ignore"):
+            log_prefix[:k] += np.log(total)
+        vector[:k] = moved / np.where(total > 0, total, 1.0)[:, None]
+
+
+def _distribution(a: Automaton, state: np.ndarray) -> np.ndarray:
+    """Next-symbol distributions (k, A+1) for walk states (dead states give zeros)."""
+    if a.is_deterministic:
+        table = np.vstack([np.column_stack([a.symbol_prob, a.final]),
+                           np.zeros((1, len(a.alphabet) + 1))])
+        return table[state]
+    return np.column_stack([state @ symbol_matrix(a), state @ a.final])
+
+
+def _stop_log_probability(a: Automaton, state: np.ndarray) -> np.ndarray:
+    final = np.append(a.final, 0.0) if a.is_deterministic else a.final
+    stop = final[state] if a.is_deterministic else state @ final
+    with np.errstate(divide="ignore"):
+        return np.log(stop)
+
+
+def _per_string(a: Automaton, strings: Sequence[StringLike], ending: str) -> np.ndarray:
+    """Collect, for each string, the log probability (``ending='stop'``), the prefix log
+    probability (``'prefix'``) or the next-symbol distribution after it (``'next'``)."""
+    width = len(a.alphabet) + 1
+    result = np.empty((len(strings), width)) if ending == "next" else np.empty(len(strings))
+    for chunk in encode_chunks(a, strings):
+        for t, state, log_prefix in _walk(a, chunk):
+            done = slice(chunk.at_least(t + 1), len(log_prefix))  # rows whose length is t
+            rows = chunk.order[done]
+            if ending == "stop":
+                result[rows] = log_prefix[done] + _stop_log_probability(a, state[done])
+            elif ending == "prefix":
+                result[rows] = log_prefix[done]
+            else:
+                result[rows] = _checked_distribution(a, strings, rows, state[done], log_prefix[done])
+    return result
+
+
+def _checked_distribution(a: Automaton, strings: Sequence[StringLike], rows: np.ndarray,
+                          state: np.ndarray, log_prefix: np.ndarray) -> np.ndarray:
+    impossible = np.flatnonzero(np.isneginf(log_prefix))
+    if impossible.size:
+        prefix = format_string(a.alphabet, to_symbols(a, strings[rows[impossible[0]]]))
+        raise ImpossiblePrefixError(f"the prefix {prefix!r} has probability 0, so no next-symbol "
+                                    "distribution follows it")
+    return _distribution(a, state)
+
+
+def _batch(strings: object) -> tuple[list, bool]:
+    return ([strings], True) if is_single(strings) else (list(strings), False)
+
+
+def log_probability(a: Automaton, strings: StringLike | Sequence[StringLike]) -> float | np.ndarray:
+    """Natural log of P(string), end of string included; -inf where the probability is 0.
+
+    One string (a ``str`` or a tuple of symbols) gives a float, a list of strings an array.
+
+    Examples
+    --------
+    >>> import automata as am
+    >>> a = am.loads('''
+    ... kind: pdfa
+    ... alphabet: [a]
+    ... start: q
+    ... states: {q: {final: 0.5, next: {a: {q: 0.5}}}}
+    ... ''')
+    >>> round(float(np.exp(log_probability(a, "aa"))), 12)
+    0.125
+    >>> np.exp(log_probability(a, ["", "a"])).round(12).tolist()
+    [0.5, 0.25]
+    """
+    _require_probabilistic(a)
+    batch, single = _batch(strings)
+    result = _per_string(a, batch, "stop")
+    return float(result[0]) if single else result
+
+
+def probability(a: Automaton, strings: StringLike | Sequence[StringLike]) -> float | np.ndarray:
+    """P(string), end of string included (see :func:`log_probability`).
+
+    >>> import automata as am
+    >>> a = am.loads("kind: markov\\nalphabet: [x]\\nstart: {x: 1.0}\\nnext: {x: {x: 0.5, $: 0.5}}")
+    >>> probability(a, "xx")
+    0.25
+    """
+    result = np.exp(log_probability(a, strings))
+    return float(result) if is_single(strings) else result
+
+
+def prefix_probability(a: Automaton, prefixes: StringLike | Sequence[StringLike]) -> float | np.ndarray:
+    """P(prefix Σ*): the probability that a string starts with ``prefix``.
+
+    >>> import automata as am
+    >>> a = am.loads("kind: markov\\nalphabet: [x]\\nstart: {x: 1.0}\\nnext: {x: {x: 0.5, $: 0.5}}")
+    >>> prefix_probability(a, "xx")
+    0.5
+    """
+    _require_probabilistic(a)
+    batch, single = _batch(prefixes)
+    result = np.exp(_per_string(a, batch, "prefix"))
+    return float(result[0]) if single else result
+
+
+def next_symbol_distribution(a: Automaton,
+                             prefixes: StringLike | Sequence[StringLike]) -> np.ndarray:
+    """P(σ | prefix) over the columns ``a.columns`` (the alphabet, then ``$``).
+
+    One prefix gives shape (A+1,), a list of prefixes (N, A+1). A prefix of probability 0 raises
+    ImpossiblePrefixError.
+
+    Examples
+    --------
+    >>> import automata as am
+    >>> a = am.loads("kind: markov\\nalphabet: [x, y]\\nstart: {x: 1.0}\\nnext: {x: {y: 0.5, $: 0.5}, y: {$: 1}}")
+    >>> next_symbol_distribution(a, "x").tolist()
+    [0.0, 0.5, 0.5]
+    """
+    _require_probabilistic(a)
+    batch, single = _batch(prefixes)
+    result = _per_string(a, batch, "next")
+    return result[0] if single else result
+
+
+def prefix_distributions(a: Automaton, strings: Sequence[StringLike]) -> list[np.ndarray]:
+    """For each string x, the (|x|+1, A+1) next-symbol distributions after each of its prefixes.
+
+    Row t is P(· | x[:t]); the last row is the distribution after the whole string. Rows after a
+    prefix of probability 0 are NaN.
+
+    >>> import automata as am
+    >>> a = am.loads("kind: markov\\nalphabet: [x]\\nstart: {x: 1.0}\\nnext: {x: {x: 0.5, $: 0.5}}")
+    >>> prefix_distributions(a, ["x"])[0].tolist()
+    [[1.0, 0.0], [0.5, 0.5]]
+    """
+    _require_probabilistic(a)
+    strings = list(strings)
+    return [np.where(np.isneginf(log)[:, None], np.nan, table)
+            for table, log in _along(a, strings, _distribution)]
+
+
+def prefix_states(a: Automaton, strings: Sequence[StringLike]) -> list[np.ndarray]:
+    """For each string x, the state after each prefix: (|x|+1,) state indices for deterministic
+    kinds (``len(a.states)`` once the string left the automaton), else (|x|+1, S) normalised
+    forward distributions.
+
+    >>> import automata as am
+    >>> a = am.loads("kind: markov\\nalphabet: [x]\\nstart: {x: 1.0}\\nnext: {x: {x: 0.5, $: 0.5}}")
+    >>> [a.states[s] for s in prefix_states(a, ["xx"])[0]]
+    ['^', 'x', 'x']
+    """
+    return [table for table, _ in _along(a, list(strings), lambda _, state: state.copy())]
+
+
+def _along(a: Automaton, strings: list, read) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Apply ``read(a, state)`` after every prefix of every string; keep the prefix log probs."""
+    result: list = [None] * len(strings)
+    for chunk in encode_chunks(a, strings):
+        sizes = chunk.lengths + 1
+        offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])  # row starts in the flat arrays
+        values, logs = None, np.empty(int(sizes.sum()))
+        for t, state, log_prefix in _walk(a, chunk):
+            value = read(a, state)
+            if values is None:
+                values = np.empty((len(logs),) + value.shape[1:], dtype=value.dtype)
+            values[offsets[: len(value)] + t] = value
+            logs[offsets[: len(value)] + t] = log_prefix
+        pieces = zip(np.split(values, offsets[1:]), np.split(logs, offsets[1:]), strict=True)
+        for i, piece in zip(chunk.order, pieces, strict=True):
+            result[i] = piece
+    return result

@@ -1,0 +1,162 @@
+"""Automata as graphs: networkx for analysis, Graphviz for pictures."""
+
+from __future__ import annotations
+
+import shutil
+from collections import defaultdict
+from collections.abc import Mapping
+
+import networkx as nx
+import numpy as np
+
+from .core import Automaton, dense_transition
+from .errors import AutomatonError
+from .strings import StringLike, to_symbols
+
+START_NODE = "__start__"
+
+
+def to_networkx(a: Automaton) -> nx.MultiDiGraph:
+    """A MultiDiGraph: nodes are state names with ``initial`` and ``final`` weights; one edge per
+    (symbol, target) move with its ``symbol`` and ``probability`` (1.0 for DFA/NFA moves).
+
+    >>> import automata as am
+    >>> a = am.loads("kind: dfa\\nalphabet: [a]\\nstart: s\\nstates: {s: {final: true, next: {a: s}}}")
+    >>> list(to_networkx(a).edges(data="symbol"))
+    [('s', 's', 'a')]
+    """
+    graph = nx.MultiDiGraph(kind=a.kind, name=a.name, alphabet=a.alphabet)
+    for s, state in enumerate(a.states):
+        graph.add_node(state, initial=float(a.initial[s]), final=float(a.final[s]))
+    for source, symbol, target, weight in moves(a):
+        graph.add_edge(a.states[source], a.states[target], key=a.alphabet[symbol],
+                       symbol=a.alphabet[symbol], probability=weight)
+    return graph
+
+
+def moves(a: Automaton) -> list[tuple[int, int, int, float]]:
+    """Every move as (source, symbol, target, weight), weight > 0 or a DFA's explicit move."""
+    if a.is_deterministic:
+        source, symbol = np.nonzero(a.next_state >= 0)
+        return [(int(s), int(i), int(a.next_state[s, i]), float(a.symbol_prob[s, i]))
+                for s, i in zip(source, symbol, strict=True)]
+    symbol, source, target = np.nonzero(a.transition)
+    return [(int(s), int(i), int(t), float(a.transition[i, s, t]))
+            for i, s, t in zip(symbol, source, target, strict=True)]
+
+
+def _number(value: float, precision: int) -> str:
+    return f"{value:.{precision}g}"
+
+
+def _path(a: Automaton, string: StringLike) -> list[tuple[int, int, int]]:
+    """The most probable (Viterbi) path of ``string`` as (source, symbol, target) moves."""
+    symbols = [a.symbol_index(s) for s in to_symbols(a, string)]
+    weights = dense_transition(a)
+    with np.errstate(divide="ignore"):
+        log_weights, score = np.log(weights), np.log(a.initial)
+        log_final = np.log(a.final)
+    back = []
+    for i in symbols:
+        candidates = score[:, None] + log_weights[i]  # (S, S): from s to t
+        back.append(candidates.argmax(axis=0))
+        score = candidates.max(axis=0)
+    if np.isneginf(score + log_final).all():
+        raise AutomatonError(f"cannot highlight {string!r}: the automaton does not accept it")
+    state = int(np.argmax(score + log_final))
+    path = []
+    for i, pointers in zip(reversed(symbols), reversed(back), strict=True):
+        previous = int(pointers[state])
+        path.append((previous, i, state))
+        state = previous
+    return path[::-1]
+
+
+def to_graphviz(a: Automaton, *, highlight: StringLike | None = None, precision: int = 3,
+                state_colors: Mapping[str, str] | None = None,
+                edge_labels: Mapping[tuple[str, str, str], str] | None = None):
+    """A ``graphviz.Digraph`` of ``a``: probabilities on edges, stop probabilities on states,
+    accepting (stopping) states as double circles, an arrow into each start state.
+
+    ``highlight`` draws the (most probable) path of a string in red; ``state_colors`` fills
+    states (``{state: "#rrggbb"}``); ``edge_labels`` replaces the label of a move
+    ``(source, symbol, target)``.
+
+    >>> import automata as am
+    >>> a = am.loads("kind: dfa\\nalphabet: [a]\\nstart: s\\nstates: {s: {final: true, next: {a: s}}}")
+    >>> "doublecircle" in to_graphviz(a).source
+    True
+    """
+    import graphviz
+
+    graph = graphviz.Digraph(name=a.name or "automaton", graph_attr={"rankdir": "LR"},
+                             node_attr={"fontname": "Helvetica"},
+                             edge_attr={"fontname": "Helvetica", "fontsize": "11"})
+    path = _path(a, highlight) if highlight is not None else []
+    on_path = {(s, t) for s, _, t in path}
+    visited = {s for s, _, _ in path} | {t for _, _, t in path}
+    _add_states(graph, a, precision, visited, state_colors or {})
+    labels: dict[tuple[int, int], list[str]] = defaultdict(list)
+    for source, symbol, target, weight in moves(a):
+        key = (a.states[source], a.alphabet[symbol], a.states[target])
+        default = a.alphabet[symbol] if not a.is_probabilistic else \
+            f"{a.alphabet[symbol]} {_number(weight, precision)}"
+        labels[source, target].append((edge_labels or {}).get(key, default))
+    for (source, target), texts in labels.items():
+        style = {"color": "red", "penwidth": "2.5"} if (source, target) in on_path else {}
+        graph.edge(_node(source), _node(target), label="\n".join(texts), **style)
+    return graph
+
+
+def _node(s: int) -> str:
+    return f"s{s}"
+
+
+def _add_states(graph, a: Automaton, precision: int, visited: set[int],
+                colors: Mapping[str, str]) -> None:
+    for s, state in enumerate(a.states):
+        label = state
+        if a.is_probabilistic and a.final[s] > 0:
+            label += f"\n{_number(float(a.final[s]), precision)}"
+        attributes = {"shape": "doublecircle" if a.final[s] > 0 else "circle"}
+        if state in colors:
+            attributes |= {"style": "filled", "fillcolor": colors[state]}
+        if s in visited:
+            attributes |= {"color": "red", "penwidth": "2.5"}
+        graph.node(_node(s), label=label, **attributes)
+        if a.initial[s] > 0:
+            start = f"{START_NODE}{s}"
+            graph.node(start, label="", shape="none", width="0", height="0")
+            weight = float(a.initial[s])
+            label = _number(weight, precision) if a.is_probabilistic and weight < 1 else ""
+            graph.edge(start, _node(s), label=label)
+
+
+def has_dot() -> bool:
+    """True when Graphviz's ``dot`` program is on the PATH (needed for svg/png/pdf)."""
+    return shutil.which("dot") is not None
+
+
+def render(a: Automaton, path: str, *, highlight: StringLike | None = None,
+           precision: int = 3) -> None:
+    """Write a picture of ``a`` to ``path``; the format comes from the suffix (svg, png, pdf, dot).
+
+    The file is written atomically. ``dot`` files need no Graphviz program; the others do.
+    """
+    from pathlib import Path
+
+    from .loading import write_atomic
+
+    target = Path(path)
+    fmt = target.suffix.lstrip(".").lower()
+    if fmt not in ("svg", "png", "pdf", "dot", "gv"):
+        raise AutomatonError(f"{path}: unknown picture format {target.suffix!r} "
+                             "(expected .svg, .png, .pdf or .dot)")
+    graph = to_graphviz(a, highlight=highlight, precision=precision)
+    if fmt in ("dot", "gv"):
+        write_atomic(target, graph.source)
+        return
+    if not has_dot():
+        raise AutomatonError("Graphviz's `dot` program is not installed; install it (Debian: "
+                             "apt-get install graphviz; macOS: brew install graphviz) or write .dot")
+    write_atomic(target, graph.pipe(format=fmt))

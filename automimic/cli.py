@@ -1,0 +1,65 @@
+"""The ``automimic`` command line: argument parsing and the one place errors become exit codes.
+
+User errors (bad files, bad arguments, unknown symbols) print one line ``automimic: error: ...``
+and exit with 2; other failures exit with 1; nothing prints a traceback unless
+``AUTOMIMIC_DEBUG=1`` is set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+from automimic import __version__
+
+COMMAND_MODULES = ("automata_cmds", "analysis_cmds", "neural_cmds", "compare_cmds")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser with every subcommand that is installed."""
+    parser = argparse.ArgumentParser(
+        prog="automimic",
+        description="Probabilistic automata, and RNN language models measured against them.",
+    )
+    parser.add_argument("--version", action="version", version=f"automimic {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"automimic.commands.{name}")
+        except ModuleNotFoundError as error:
+            if error.name != f"automimic.commands.{name}":
+                raise
+            continue
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.handler(args) or 0)
+    except KeyboardInterrupt:
+        print("automimic: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except (ValueError, OSError) as error:
+        if os.environ.get("AUTOMIMIC_DEBUG"):
+            raise
+        print(f"automimic: error: {_message(error)}", file=sys.stderr)
+        return 2 if isinstance(error, ValueError | FileNotFoundError | IsADirectoryError |
+                               NotADirectoryError | PermissionError) else 1
+
+
+def _message(error: BaseException) -> str:
+    if isinstance(error, OSError) and error.filename:
+        return f"{error.filename}: {error.strerror}"
+    return str(error)

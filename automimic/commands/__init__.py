@@ -1,0 +1,1 @@
+"""Subcommands of ``automimic``, one module per topic; each has ``register(subparsers)``."""

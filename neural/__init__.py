@@ -1,0 +1,26 @@
+"""RNN language models on strings of symbols: Elman, LSTM and GRU, trained the way the field does.
+
+``neural`` knows nothing of automata: it takes strings (sequences of symbols) and an alphabet.
+Next-symbol distributions have the columns ``alphabet + ("$",)``.
+"""
+
+from neural.checkpoint import CheckpointError
+from neural.model import RNNConfig, RNNLanguageModel
+from neural.trained import TrainedModel, load
+from neural.training import TrainConfig, TrainingInterrupted, train
+from neural.vocab import EOS, CorpusError, Vocabulary, infer_alphabet
+
+__all__ = [
+    "EOS",
+    "CheckpointError",
+    "CorpusError",
+    "RNNConfig",
+    "RNNLanguageModel",
+    "TrainConfig",
+    "TrainedModel",
+    "TrainingInterrupted",
+    "Vocabulary",
+    "infer_alphabet",
+    "load",
+    "train",
+]

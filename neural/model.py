@@ -1,0 +1,225 @@
+"""The RNN language model: one ``nn.Module`` over Elman, LSTM or GRU layers."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+# Recurrent state: one tuple per layer, each holding (B, H) tensors: (h,) or, for LSTM, (h, c).
+State = tuple[tuple[torch.Tensor, ...], ...]
+
+CELLS = ("elman", "lstm", "gru")
+NONLINEARITIES = ("sigmoid", "tanh")
+INPUTS = ("onehot", "embedding")
+
+
+@dataclass(frozen=True)
+class RNNConfig:
+    """Architecture of an :class:`RNNLanguageModel`.
+
+    Examples
+    --------
+    >>> RNNConfig(cell="elman", nonlinearity="sigmoid", hidden_size=32).cell
+    'elman'
+    """
+
+    cell: str = "lstm"  # "elman" (h_t = σ(W_hh h_{t-1} + W_hx x_t + b)), "lstm" or "gru"
+    nonlinearity: str = "tanh"  # σ of the elman cell: "sigmoid" (the classic formula) or "tanh"
+    hidden_size: int = 64  # units per recurrent layer
+    num_layers: int = 1  # stacked recurrent layers
+    input: str = "onehot"  # "onehot" (x_t is a one-hot vector) or "embedding" (learned vectors)
+    embedding_dim: int = 16  # size of the learned input vectors when input == "embedding"
+    dropout: float = 0.0  # dropout on the outputs of every recurrent layer, in training only
+
+    def __post_init__(self) -> None:
+        _check_choice("cell", self.cell, CELLS)
+        _check_choice("nonlinearity", self.nonlinearity, NONLINEARITIES)
+        _check_choice("input", self.input, INPUTS)
+        for name in ("hidden_size", "num_layers", "embedding_dim"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+
+
+def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+
+
+class ElmanLayer(nn.Module):
+    """One Elman layer: ``h_t = σ(W_hh h_{t-1} + W_hx x_t + b)`` with σ sigmoid or tanh.
+
+    The input projections of all steps are one matrix product; the recurrence runs in
+    :class:`_ElmanRecurrence`, whose hand-written backward pass is plain BPTT.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, nonlinearity: str) -> None:
+        super().__init__()
+        self.weight_hx = nn.Parameter(torch.empty(hidden_size, input_size))
+        self.weight_hh = nn.Parameter(torch.empty(hidden_size, hidden_size))
+        self.bias = nn.Parameter(torch.empty(hidden_size))
+        self.nonlinearity = nonlinearity
+        bound = 1.0 / math.sqrt(hidden_size)  # the initialisation of torch.nn.RNN
+        for weight in (self.weight_hx, self.weight_hh, self.bias):
+            nn.init.uniform_(weight, -bound, bound)
+
+    def forward(
+        self, x: torch.Tensor, state: tuple[torch.Tensor, ...] | None = None
+    ) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
+        B, T, _ = x.shape
+        h0 = x.new_zeros(B, self.weight_hh.shape[0]) if state is None else state[0]
+        projected = torch.addmm(self.bias, x.reshape(B * T, -1), self.weight_hx.t())
+        projected = projected.view(B, T, -1).transpose(0, 1)  # (T, B, H)
+        out = _ElmanRecurrence.apply(projected, h0, self.weight_hh, self.nonlinearity)  # (T, B, H)
+        return out.transpose(0, 1), (out[-1],)  # (B, T, H)
+
+
+class _ElmanRecurrence(torch.autograd.Function):
+    """``h_t = σ(p_t + W_hh h_{t-1})`` over time-major inputs ``p`` (T, B, H)."""
+
+    @staticmethod
+    def forward(ctx, projected, h0, weight_hh, nonlinearity):
+        activation = torch.sigmoid if nonlinearity == "sigmoid" else torch.tanh
+        out = torch.empty_like(projected)  # (T, B, H)
+        w_t = weight_hh.t()
+        h = h0
+        for t in range(projected.shape[0]):
+            torch.addmm(projected[t], h, w_t, out=out[t])
+            h = activation(out[t], out=out[t])
+        ctx.save_for_backward(out, h0, weight_hh)
+        ctx.nonlinearity = nonlinearity
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        out, h0, weight_hh = ctx.saved_tensors
+        # σ'(a) in terms of h = σ(a): h(1 - h) for sigmoid, 1 - h² for tanh.
+        if ctx.nonlinearity == "sigmoid":
+            derivative = out * (1 - out)
+        else:
+            derivative = 1 - out * out
+        grad_pre = torch.empty_like(out)  # (T, B, H)
+        grad_h = torch.zeros_like(h0)
+        for t in range(out.shape[0] - 1, -1, -1):
+            grad_h = grad_h + grad_out[t]
+            torch.mul(grad_h, derivative[t], out=grad_pre[t])
+            grad_h = grad_pre[t] @ weight_hh  # (B, H)
+        previous = torch.cat([h0.unsqueeze(0), out[:-1]])  # (T, B, H)
+        H = out.shape[-1]
+        grad_weight = grad_pre.reshape(-1, H).t() @ previous.reshape(-1, H)  # (H, H)
+        return grad_pre, grad_h, grad_weight, None
+
+
+class TorchLayer(nn.Module):
+    """One ``torch.nn.LSTM`` or ``torch.nn.GRU`` layer with the (B, H) state convention."""
+
+    def __init__(self, cell: str, input_size: int, hidden_size: int) -> None:
+        super().__init__()
+        module = nn.LSTM if cell == "lstm" else nn.GRU
+        self.rnn = module(input_size, hidden_size, batch_first=True)
+        self.is_lstm = cell == "lstm"
+
+    def forward(
+        self, x: torch.Tensor, state: tuple[torch.Tensor, ...] | None = None
+    ) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
+        torch_state = None if state is None else tuple(s.unsqueeze(0) for s in state)
+        if torch_state is not None and not self.is_lstm:
+            torch_state = torch_state[0]
+        out, new = self.rnn(x, torch_state)  # out: (B, T, H)
+        new = new if self.is_lstm else (new,)
+        return out, tuple(s.squeeze(0) for s in new)
+
+
+class RNNLanguageModel(nn.Module):
+    """Next-symbol language model: input tokens → recurrent layers → logits over the vocabulary.
+
+    ``vocab_size`` counts the output columns (alphabet and end-of-string); input tokens use the
+    same indices, the end-of-string index doubling as the start-of-string token.
+
+    Examples
+    --------
+    >>> model = RNNLanguageModel(RNNConfig(hidden_size=8), vocab_size=4)
+    >>> idx = torch.zeros(2, 5, dtype=torch.long)
+    >>> logits, loss = model(idx, targets=torch.ones(2, 5, dtype=torch.long))
+    >>> tuple(logits.shape), loss.ndim
+    ((2, 5, 4), 0)
+    """
+
+    def __init__(self, config: RNNConfig, vocab_size: int) -> None:
+        super().__init__()
+        self.config = config
+        self.vocab_size = vocab_size
+        if config.input == "embedding":
+            self.embedding: nn.Embedding | None = nn.Embedding(vocab_size, config.embedding_dim)
+            input_size = config.embedding_dim
+        else:
+            self.embedding = None
+            input_size = vocab_size
+        self.layers = nn.ModuleList(
+            _make_layer(config, input_size if i == 0 else config.hidden_size)
+            for i in range(config.num_layers)
+        )
+        self.dropout = nn.Dropout(config.dropout)
+        self.head = nn.Linear(config.hidden_size, vocab_size)  # W_S (with a bias)
+
+    def embed(self, idx: torch.Tensor) -> torch.Tensor:
+        """Input vectors of tokens ``idx`` (B, T) → (B, T, I)."""
+        if self.embedding is not None:
+            return self.embedding(idx)
+        return F.one_hot(idx, self.vocab_size).to(self.head.weight.dtype)
+
+    def hidden(self, idx: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State]:
+        """Top-layer hidden vectors (B, T, H) and the state after the last step."""
+        x = self.embed(idx)  # (B, T, I)
+        new_state = []
+        for i, layer in enumerate(self.layers):
+            x, layer_state = layer(x, None if state is None else state[i])  # (B, T, H)
+            x = self.dropout(x)
+            new_state.append(layer_state)
+        return x, tuple(new_state)
+
+    def forward(
+        self,
+        idx: torch.Tensor,
+        targets: torch.Tensor | None = None,
+        state: State | None = None,
+        return_state: bool = False,
+    ):
+        """Logits (B, T, V) and the mean cross-entropy (nats per predicted token) or None.
+
+        Targets equal to V (the padding index) are masked. With
+        ``return_state`` the state after the last step is returned third, for carried BPTT.
+        """
+        h, new_state = self.hidden(idx, state)  # (B, T, H)
+        logits = self.head(h)  # (B, T, V)
+        loss = None
+        if targets is not None:
+            loss = F.cross_entropy(
+                logits.reshape(-1, self.vocab_size),
+                targets.reshape(-1),
+                ignore_index=self.vocab_size,
+            )
+        if return_state:
+            return logits, loss, new_state
+        return logits, loss
+
+
+def _make_layer(config: RNNConfig, input_size: int) -> nn.Module:
+    if config.cell == "elman":
+        return ElmanLayer(input_size, config.hidden_size, config.nonlinearity)
+    return TorchLayer(config.cell, input_size, config.hidden_size)
+
+
+def map_state(fn, state: State) -> State:
+    """Apply ``fn`` to every tensor of a recurrent state (detach, index_select, ``.to``)."""
+    return tuple(tuple(fn(t) for t in layer) for layer in state)
+
+
+def select_rows(state: State, index: torch.Tensor) -> State:
+    """The rows ``index`` of every tensor of a recurrent state (beam search, finished samples)."""
+    return map_state(lambda t: t.index_select(0, index), state)

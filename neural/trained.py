@@ -1,0 +1,410 @@
+"""A trained language model: probabilities, sampling, completion, hidden states, save and load."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from neural.checkpoint import CheckpointError, load_checkpoint, resolve_model_path, save_checkpoint
+from neural.diagnostics import gradient_flow, layer_states
+from neural.model import RNNConfig, RNNLanguageModel, State, select_rows
+from neural.vocab import Symbols, Vocabulary
+
+MAX_ROWS = 2000  # strings per forward pass: arrays stay small (page faults cost above ~32 MiB)
+MAX_TOKENS = 65536  # tokens per forward pass
+
+
+class TrainedModel:
+    """A language model over ``alphabet`` with end-of-string, ready to score and sample.
+
+    Every distribution has the columns ``alphabet + ("$",)``. Strings are sequences of symbols
+    (tuples of str, or a plain str read character by character).
+
+    Examples
+    --------
+    >>> lm = TrainedModel.untrained(("a", "b"), RNNConfig(hidden_size=4), seed=0)
+    >>> lm.next_symbol_distribution([(), "ab"]).shape
+    (2, 3)
+    """
+
+    def __init__(
+        self,
+        model: RNNLanguageModel,
+        vocabulary: Vocabulary,
+        *,
+        history: dict[str, Any] | None = None,
+        data_sha256: str = "",
+    ) -> None:
+        self.model = model.eval()
+        self.vocabulary = vocabulary
+        self.history = history or {}
+        self.data_sha256 = data_sha256
+
+    @classmethod
+    def untrained(cls, alphabet: Sequence[str], config: RNNConfig, *, seed: int) -> TrainedModel:
+        """A model with fresh random weights (from ``seed``), e.g. for tests and baselines."""
+        vocabulary = Vocabulary(tuple(alphabet))
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            model = RNNLanguageModel(config, vocabulary.size)
+        return cls(model, vocabulary)
+
+    @property
+    def alphabet(self) -> tuple[str, ...]:
+        """The symbols, in the order of the distribution columns (``$`` comes after them)."""
+        return self.vocabulary.alphabet
+
+    @property
+    def config(self) -> RNNConfig:
+        """The architecture."""
+        return self.model.config
+
+    @property
+    def device(self) -> torch.device:
+        return self.model.head.weight.device
+
+    def to(self, device: str | torch.device) -> TrainedModel:
+        """Move the model to ``device`` (in place) and return it."""
+        self.model.to(device)
+        return self
+
+    # ----------------------------------------------------------------------------- probabilities
+
+    def next_symbol_distribution(self, prefixes: Sequence[Symbols]) -> np.ndarray:
+        """The distribution of the next symbol after each prefix, shape (N, |Σ|+1).
+
+        Examples
+        --------
+        >>> lm = TrainedModel.untrained("ab", RNNConfig(hidden_size=4), seed=0)
+        >>> bool(np.allclose(lm.next_symbol_distribution(["a", ""]).sum(axis=1), 1))
+        True
+        """
+        encoded = self.vocabulary.encode_all(prefixes)
+        result = np.empty((len(encoded), self.vocabulary.size))
+        for group, logits in self._logits_by_length(encoded):
+            result[group] = _softmax64(logits[:, -1])
+        return result
+
+    def prefix_distributions(self, strings: Sequence[Symbols]) -> list[np.ndarray]:
+        """For each string, the next-symbol distributions after all its prefixes: (n+1, |Σ|+1).
+
+        Row ``t`` is the distribution after the first ``t`` symbols (row 0: the empty prefix,
+        row n: the full string, whose ``$`` column is the stop probability). One forward pass
+        per batch of equal-length strings.
+
+        Examples
+        --------
+        >>> lm = TrainedModel.untrained("ab", RNNConfig(hidden_size=4), seed=0)
+        >>> [d.shape for d in lm.prefix_distributions(["ab", ""])]
+        [(3, 3), (1, 3)]
+        """
+        encoded = self.vocabulary.encode_all(strings)
+        result: list[np.ndarray] = [np.empty(0)] * len(encoded)
+        for group, logits in self._logits_by_length(encoded):
+            for i, rows in zip(group, _softmax64(logits), strict=True):
+                result[i] = rows
+        return result
+
+    def log_probability(self, strings: Sequence[Symbols]) -> np.ndarray:
+        """Natural log probability of each whole string, end-of-string included, shape (N,).
+
+        Examples
+        --------
+        >>> lm = TrainedModel.untrained("ab", RNNConfig(hidden_size=4), seed=0)
+        >>> bool(lm.log_probability(["ab"])[0] < 0)
+        True
+        """
+        encoded = self.vocabulary.encode_all(strings)
+        result = np.empty(len(encoded))
+        eos = self.vocabulary.eos
+        for group, logits in self._logits_by_length(encoded):
+            targets = np.array([np.append(encoded[i], eos) for i in group])  # (B, T)
+            targets_t = torch.from_numpy(targets).to(logits.device).unsqueeze(-1)
+            logp = torch.log_softmax(logits.double(), dim=-1).gather(-1, targets_t)
+            result[group] = logp.squeeze(-1).sum(dim=1).cpu().numpy()
+        return result
+
+    def _logits_by_length(
+        self, encoded: list[np.ndarray]
+    ) -> Iterator[tuple[np.ndarray, torch.Tensor]]:
+        """Logits (B, n+1, V) for the inputs ``$ x1..xn`` of equal-length groups of strings."""
+        for group, inputs in self._inputs_by_length(encoded):
+            with torch.inference_mode():
+                logits, _ = self.model(inputs)
+            yield group, logits
+
+    def _inputs_by_length(
+        self, encoded: list[np.ndarray], max_tokens: int = MAX_TOKENS
+    ) -> Iterator[tuple[np.ndarray, torch.Tensor]]:
+        lengths = np.fromiter((len(s) for s in encoded), dtype=np.int64, count=len(encoded))
+        for group in length_groups(lengths, max_tokens=max_tokens):
+            inputs = np.full((len(group), lengths[group[0]] + 1), self.vocabulary.eos)
+            if lengths[group[0]]:
+                inputs[:, 1:] = np.stack([encoded[i] for i in group])
+            yield group, torch.from_numpy(inputs).to(self.device)
+
+    # --------------------------------------------------------------------------------- sampling
+
+    def sample(
+        self,
+        n: int,
+        *,
+        alpha: float = 1.0,
+        max_length: int = 1000,
+        seed: int | torch.Generator | None = None,
+    ) -> list[tuple[str, ...]]:
+        """Draw ``n`` strings; each step picks σ with probability ∝ P(σ | prefix)^alpha.
+
+        ``alpha`` is the inverse temperature: 1 samples the model itself, 0 is uniform over the
+        symbols of positive probability (end-of-string included), ``math.inf`` is greedy.
+        A string still running after ``max_length`` symbols is cut there.
+
+        Examples
+        --------
+        >>> lm = TrainedModel.untrained("ab", RNNConfig(hidden_size=4), seed=0)
+        >>> len(lm.sample(3, seed=1, max_length=5))
+        3
+        """
+        if alpha < 0 or math.isnan(alpha):
+            raise ValueError(f"alpha must be ≥ 0, got {alpha}")
+        generator = _generator(seed)
+        strings: list[tuple[str, ...]] = []
+        while len(strings) < n:
+            rows = min(MAX_ROWS, n - len(strings))
+            strings.extend(self._sample_rows(rows, alpha, max_length, generator))
+        return strings
+
+    @torch.inference_mode()
+    def _sample_rows(
+        self, rows: int, alpha: float, max_length: int, generator: torch.Generator
+    ) -> list[tuple[str, ...]]:
+        eos = self.vocabulary.eos
+        tokens = torch.full((rows, 1), eos, dtype=torch.long, device=self.device)
+        state: State | None = None
+        active = torch.arange(rows)  # rows still running, in the order of the state's batch
+        symbols: list[list[int]] = [[] for _ in range(rows)]
+        for _ in range(max_length + 1):
+            logits, _, state = self.model(tokens, state=state, return_state=True)
+            choice = _choose(logits[:, -1].double().cpu(), alpha, generator)  # (B,)
+            running = choice != eos
+            for row, symbol in zip(active[running].tolist(), choice[running].tolist(), strict=True):
+                symbols[row].append(symbol)
+            if not running.any() or len(symbols[int(active[0])]) >= max_length:
+                break
+            keep = running.nonzero().squeeze(1)
+            active, tokens = active[keep], choice[keep].unsqueeze(1).to(self.device)
+            state = select_rows(state, keep.to(self.device))
+        return [self.vocabulary.decode(s[:max_length]) for s in symbols]
+
+    # ------------------------------------------------------------------------------- completion
+
+    @torch.inference_mode()
+    def complete(
+        self, prefix: Symbols, k: int = 5, *, beam_width: int | None = None, max_length: int = 100
+    ) -> list[tuple[tuple[str, ...], float]]:
+        """The ``k`` most probable completions of ``prefix`` to the end of the string (beam search).
+
+        Each completion comes with P(completion, then end-of-string | prefix), best first.
+
+        Examples
+        --------
+        >>> lm = TrainedModel.untrained("ab", RNNConfig(hidden_size=4), seed=0)
+        >>> [len(c) for c, p in lm.complete("a", k=2, max_length=3)][:1]
+        [0]
+        """
+        width = max(k, beam_width or k)
+        eos = self.vocabulary.eos
+        inputs = torch.from_numpy(np.append(eos, self.vocabulary.encode(prefix)))
+        logits, _, state = self.model(
+            inputs.unsqueeze(0).to(self.device), state=None, return_state=True
+        )
+        beams: list[tuple[int, ...]] = [()]
+        scores = torch.zeros(1, dtype=torch.float64)
+        finished: list[tuple[float, tuple[int, ...]]] = []
+        for _ in range(max_length + 1):
+            total = scores[:, None] + torch.log_softmax(logits[:, -1].double().cpu(), -1)
+            finished.extend((float(s), beam) for s, beam in zip(total[:, eos], beams, strict=True))
+            finished = sorted(finished, reverse=True)[:k]
+            extend = total[:, :eos].reshape(-1)
+            best = extend.topk(min(width, extend.numel()))
+            if len(finished) == k and best.values[0] <= finished[-1][0]:
+                break
+            rows, symbols = best.indices // eos, best.indices % eos
+            beams = [beams[r] + (s,) for r, s in zip(rows.tolist(), symbols.tolist(), strict=True)]
+            scores = best.values
+            state = select_rows(state, rows.to(self.device))
+            step = symbols.unsqueeze(1).to(self.device)
+            logits, _, state = self.model(step, state=state, return_state=True)
+        return [(self.vocabulary.decode(beam), math.exp(score)) for score, beam in finished]
+
+    # ------------------------------------------------------------------------------ diagnostics
+
+    def hidden_states(self, strings: Sequence[Symbols]) -> list[dict[str, np.ndarray]]:
+        """Per-step hidden vectors of every layer for each string.
+
+        For a string of length n, ``"h"`` has shape (layers, n+1, H): step 0 is the state after
+        the start token (the empty prefix), step t the state after the first t symbols. LSTMs
+        also give the cell state ``"c"`` with the same shape.
+
+        Examples
+        --------
+        >>> lm = TrainedModel.untrained("ab", RNNConfig(cell="lstm", hidden_size=4), seed=0)
+        >>> {k: v.shape for k, v in lm.hidden_states(["ab"])[0].items()}
+        {'h': (1, 3, 4), 'c': (1, 3, 4)}
+        """
+        encoded = self.vocabulary.encode_all(strings)
+        names = ("h", "c") if self.config.cell == "lstm" else ("h",)
+        result: list[dict[str, np.ndarray]] = [{} for _ in encoded]
+        for group, inputs in self._inputs_by_length(encoded):
+            with torch.inference_mode():
+                per_layer = layer_states(self.model, inputs)  # layers × ((B, T, H), ...)
+            for j, name in enumerate(names):
+                stacked = torch.stack([layer[j] for layer in per_layer], dim=1)  # (B, L, T, H)
+                for i, array in zip(group, stacked.cpu().numpy(), strict=True):
+                    result[i][name] = array
+        return result
+
+    def gradient_flow(
+        self, strings: Sequence[Symbols], *, max_distance: int | None = None
+    ) -> np.ndarray:
+        """Mean spectral norm of ∂s_t/∂s_k as a function of the distance d = t − k.
+
+        ``s_t`` is the whole recurrent state after t symbols (every layer; ``(h, c)`` for
+        LSTMs). Entry d averages over all pairs at distance d in all strings (entry 0 is 1,
+        NaN where no string is long enough). Vanishing gradients show as a fast decay.
+
+        Examples
+        --------
+        >>> lm = TrainedModel.untrained("ab", RNNConfig(cell="elman", hidden_size=4), seed=0)
+        >>> lm.gradient_flow(["abab"]).shape
+        (5,)
+        """
+        encoded = self.vocabulary.encode_all(strings)
+        longest = max((len(s) for s in encoded), default=0)
+        distance = longest if max_distance is None else max_distance
+        sums, counts = np.zeros(distance + 1), np.zeros(distance + 1)
+        per_layer = 2 if self.config.cell == "lstm" else 1
+        state_size = per_layer * self.config.num_layers * self.config.hidden_size
+        max_tokens = max(1, 2**22 // state_size**2)  # one-step Jacobians (tokens, S, S) ≤ 16 MiB
+        for _, inputs in self._inputs_by_length(encoded, max_tokens):
+            group_sums, group_counts = gradient_flow(self.model, inputs, distance)
+            sums += group_sums
+            counts += group_counts
+        with np.errstate(invalid="ignore"):
+            return sums / counts
+
+    # -------------------------------------------------------------------------------- save/load
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Save weights, configuration, vocabulary and history atomically (a ``.pt`` file).
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> lm = TrainedModel.untrained("ab", RNNConfig(hidden_size=4), seed=0)
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "m.pt"
+        >>> lm.save(path); TrainedModel.load(path).alphabet
+        ('a', 'b')
+        """
+        save_checkpoint(Path(path), self.payload())
+
+    def payload(self) -> dict[str, Any]:
+        """The checkpoint contents of this model (plain data and tensors on the CPU)."""
+        state = {k: v.detach().cpu() for k, v in self.model.state_dict().items()}
+        return {
+            "kind": "model",
+            "alphabet": list(self.alphabet),
+            "model_config": asdict(self.config),
+            "state_dict": state,
+            "history": self.history,
+            "data_sha256": self.data_sha256,
+        }
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, *, device: str = "cpu") -> TrainedModel:
+        """Load a model file or the best model of a run folder; bad files raise CheckpointError."""
+        path = resolve_model_path(path)
+        payload = load_checkpoint(path, kind="model")
+        return cls.from_payload(payload, path=path).to(device)
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any], *, path: Path | str = "") -> TrainedModel:
+        """Rebuild a model from checkpoint contents (see :meth:`payload`)."""
+        try:
+            vocabulary = Vocabulary(tuple(payload["alphabet"]))
+            model = RNNLanguageModel(RNNConfig(**payload["model_config"]), vocabulary.size)
+            model.load_state_dict(payload["state_dict"])
+        except (TypeError, ValueError, RuntimeError, KeyError) as err:
+            raise CheckpointError(f"{path}: corrupt checkpoint ({err})") from None
+        return cls(
+            model, vocabulary, history=payload["history"], data_sha256=payload["data_sha256"]
+        )
+
+
+def load(path: str | os.PathLike, *, device: str = "cpu") -> TrainedModel:
+    """Load a trained model from a ``.pt`` file or a run folder.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "m.pt"
+    >>> TrainedModel.untrained("ab", RNNConfig(hidden_size=4), seed=0).save(path)
+    >>> load(path).config.hidden_size
+    4
+    """
+    return TrainedModel.load(path, device=device)
+
+
+def length_groups(
+    lengths: np.ndarray, *, max_rows: int = MAX_ROWS, max_tokens: int = MAX_TOKENS
+) -> Iterator[np.ndarray]:
+    """Indices of equal-length strings, in chunks of at most ``max_rows`` rows and ~``max_tokens``.
+
+    Examples
+    --------
+    >>> [g.tolist() for g in length_groups(np.array([2, 1, 2]))]
+    [[1], [0, 2]]
+    """
+    order = np.argsort(lengths, kind="stable")
+    boundaries = np.flatnonzero(np.diff(lengths[order])) + 1
+    for group in np.split(order, boundaries):
+        if not len(group):
+            continue
+        rows = max(1, min(max_rows, max_tokens // (int(lengths[group[0]]) + 1)))
+        for start in range(0, len(group), rows):
+            yield group[start : start + rows]
+
+
+def _softmax64(logits: torch.Tensor) -> np.ndarray:
+    """Softmax in float64 over the last axis, as numpy."""
+    return torch.softmax(logits.double(), dim=-1).cpu().numpy()
+
+
+def _choose(logits: torch.Tensor, alpha: float, generator: torch.Generator) -> torch.Tensor:
+    """Sample one index per row with probability ∝ softmax(logits)^alpha."""
+    if math.isinf(alpha):
+        return logits.argmax(dim=-1)
+    logp = torch.log_softmax(logits, dim=-1)  # (B, V)
+    if alpha == 0:
+        weights = torch.isfinite(logp).double()
+    else:
+        weights = torch.softmax(alpha * logp, dim=-1)
+    return torch.multinomial(weights, 1, generator=generator).squeeze(1)
+
+
+def _generator(seed: int | torch.Generator | None) -> torch.Generator:
+    if isinstance(seed, torch.Generator):
+        return seed
+    generator = torch.Generator()
+    if seed is None:
+        generator.seed()
+    else:
+        generator.manual_seed(int(seed))
+    return generator

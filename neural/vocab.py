@@ -1,0 +1,114 @@
+"""Vocabulary: the alphabet, the end-of-string symbol ``$`` and padding, as integer indices."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+EOS = "$"
+
+Symbols = Sequence[str]  # one string: a tuple of symbols, or a plain str read char by char
+
+
+class CorpusError(ValueError):
+    """A corpus or an alphabet that cannot be used for training or scoring."""
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """Map symbols to indices: the alphabet in its order, then ``$``, then padding.
+
+    Output columns of every next-symbol distribution are ``alphabet + ("$",)``; padding is
+    never predicted. ``$`` is also the input token before the first symbol, so the first
+    distribution is predicted from the empty prefix.
+
+    Examples
+    --------
+    >>> v = Vocabulary(("A", "B"))
+    >>> v.encode("BA").tolist(), v.eos, v.pad, v.size
+    ([1, 0], 2, 3, 3)
+    """
+
+    alphabet: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        alphabet = tuple(self.alphabet)
+        object.__setattr__(self, "alphabet", alphabet)
+        if not alphabet:
+            raise CorpusError("the alphabet is empty")
+        for symbol in alphabet:
+            if not isinstance(symbol, str) or not symbol:
+                raise CorpusError(f"alphabet symbols must be non-empty strings, got {symbol!r}")
+        if EOS in alphabet:
+            raise CorpusError(f"{EOS!r} is the end-of-string symbol and cannot be in the alphabet")
+        if len(set(alphabet)) != len(alphabet):
+            raise CorpusError(f"the alphabet has duplicate symbols: {list(alphabet)}")
+        object.__setattr__(self, "_index", {s: i for i, s in enumerate(alphabet)})
+
+    @property
+    def eos(self) -> int:
+        """Index of ``$``: the last output column and the start-of-string input token."""
+        return len(self.alphabet)
+
+    @property
+    def pad(self) -> int:
+        """Index of padding in targets (ignored by the loss, never an output column)."""
+        return len(self.alphabet) + 1
+
+    @property
+    def size(self) -> int:
+        """Number of output columns (and of input tokens): ``|alphabet| + 1``."""
+        return len(self.alphabet) + 1
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Labels of the output columns: ``alphabet + ("$",)``."""
+        return (*self.alphabet, EOS)
+
+    def encode(self, string: Symbols, *, line: int | None = None) -> np.ndarray:
+        """Indices of the symbols of one string; unknown symbols raise :class:`CorpusError`.
+
+        Examples
+        --------
+        >>> Vocabulary(("a", "b")).encode(("b", "b")).tolist()
+        [1, 1]
+        """
+        index = self._index  # type: ignore[attr-defined]
+        try:
+            return np.fromiter((index[s] for s in string), dtype=np.int64, count=len(string))
+        except KeyError as err:
+            where = f" on line {line}" if line is not None else ""
+            raise CorpusError(
+                f"unknown symbol {err.args[0]!r}{where} (alphabet: {' '.join(self.alphabet)})"
+            ) from None
+
+    def encode_all(self, strings: Iterable[Symbols]) -> list[np.ndarray]:
+        """Encode many strings; an error names the 1-based line of the bad string."""
+        return [self.encode(s, line=i) for i, s in enumerate(strings, start=1)]
+
+    def decode(self, indices: Iterable[int]) -> tuple[str, ...]:
+        """Symbols of alphabet indices (``$`` and padding are not symbols of a string)."""
+        return tuple(self.alphabet[i] for i in indices)
+
+
+def infer_alphabet(strings: Iterable[Symbols]) -> tuple[str, ...]:
+    """The sorted set of symbols used in a corpus.
+
+    Examples
+    --------
+    >>> infer_alphabet(["ba", "ac"])
+    ('a', 'b', 'c')
+    """
+    return tuple(sorted({s for string in strings for s in string}))
+
+
+def data_hash(encoded: Sequence[np.ndarray]) -> str:
+    """SHA-256 of an encoded corpus (string boundaries included)."""
+    digest = hashlib.sha256()
+    for seq in encoded:
+        digest.update(np.int64(len(seq)).tobytes())
+        digest.update(np.ascontiguousarray(seq, dtype=np.int64).tobytes())
+    return digest.hexdigest()
