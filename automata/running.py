@@ -112,9 +112,8 @@ def rejection(a: Automaton, string: StringLike) -> Rejection | None:
     rejected at position 2 in state 's': no move on 'b'
     """
     symbols = to_symbols(a, string)
-    vector = None
-    for position, vector in enumerate(_forward(a, symbols)):
-        pass
+    vectors = list(_forward(a, symbols))
+    position, vector = len(vectors) - 1, vectors[-1]
     state = _as_state(a, vector)
     if position < len(symbols):
         symbol = symbols[position]
