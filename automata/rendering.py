@@ -11,7 +11,7 @@ import numpy as np
 
 from .core import Automaton, dense_transition
 from .errors import AutomatonError
-from .strings import StringLike, to_symbols
+from .strings import StringLike, format_string, to_symbols
 
 START_NODE = "__start__"
 
@@ -52,6 +52,7 @@ def _number(value: float, precision: int) -> str:
 def _path(a: Automaton, string: StringLike) -> list[tuple[int, int, int]]:
     """The most probable (Viterbi) path of ``string`` as (source, symbol, target) moves."""
     symbols = [a.symbol_index(s) for s in to_symbols(a, string)]
+    shown = format_string(a.alphabet, to_symbols(a, string))
     weights = dense_transition(a)
     with np.errstate(divide="ignore"):
         log_weights, score = np.log(weights), np.log(a.initial)
@@ -61,9 +62,11 @@ def _path(a: Automaton, string: StringLike) -> list[tuple[int, int, int]]:
         candidates = score[:, None] + log_weights[i]  # (S, S): from s to t
         back.append(candidates.argmax(axis=0))
         score = candidates.max(axis=0)
-    if np.isneginf(score + log_final).all():
-        raise AutomatonError(f"cannot highlight {string!r}: the automaton does not accept it")
-    state = int(np.argmax(score + log_final))
+    if np.isneginf(score).all():
+        raise AutomatonError(f"cannot highlight {shown!r}: the automaton cannot read it to its end")
+    # an accepted string ends in a stopping state; a rejected one is drawn as far as it goes
+    ending = score + log_final if np.isfinite(score + log_final).any() else score
+    state = int(np.argmax(ending))
     path = []
     for i, pointers in zip(reversed(symbols), reversed(back), strict=True):
         previous = int(pointers[state])
