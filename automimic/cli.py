@@ -15,7 +15,9 @@ from collections.abc import Sequence
 
 from automimic import __version__
 
-COMMAND_MODULES = ("automata_cmds", "analysis_cmds", "neural_cmds", "compare_cmds")
+COMMAND_MODULES = (
+    "automata_cmds", "analysis_cmds", "neural_cmds", "compare_cmds", "inspect_cmds",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
