@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -36,6 +37,15 @@ class _Document:
     data: Any
     file: str
     marks: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    text: str = ""
+
+    def source_token(self, path: Path_) -> str | None:
+        """The text written at ``path`` in the file (e.g. ``on`` where YAML read a boolean)."""
+        if path not in self.marks or not self.text:
+            return None
+        line, column = self.marks[path]
+        rest = self.text.splitlines()[line - 1][column - 1:]
+        return re.split(r"[,\]}:#\s]", rest, maxsplit=1)[0] or None
 
     def error(self, path: Path_, problem: str) -> FormatError:
         """A FormatError located at ``path`` (or at its closest located parent)."""
@@ -62,9 +72,42 @@ def _parse(text: str, file: str) -> _Document:
         if mark is None:
             raise FormatError(problem, file=file) from None
         raise FormatError(problem, file=file, line=mark.line + 1, column=mark.column + 1) from None
-    document = _Document(data=None, file=file)
+    except RecursionError:
+        raise FormatError(f"the document is nested too deeply (limit {MAX_DEPTH} levels)",
+                          file=file) from None
+    if node is None:
+        raise FormatError("the file holds no YAML document (expected a mapping with kind, "
+                          "alphabet, ...)", file=file)
+    if _expanded_size(node, 0, {}) > MAX_NODES:
+        raise FormatError(f"the document is too large or too deep after alias expansion "
+                          f"(limit {MAX_NODES} nodes, depth {MAX_DEPTH})", file=file,
+                          line=node.start_mark.line + 1, column=node.start_mark.column + 1)
+    document = _Document(data=None, file=file, text=text)
     document.data = _convert(node, (), document, [0])
     return document
+
+
+def _expanded_size(node: yaml.Node, depth: int, sizes: dict[int, int]) -> int:
+    """Nodes after alias expansion (capped just above MAX_NODES), counted on the composed graph
+    with memoisation, so an alias bomb is refused before anything is expanded."""
+    known = sizes.get(id(node))
+    if known is not None:
+        return known
+    too_many = MAX_NODES + 1
+    if depth > MAX_DEPTH:
+        return too_many
+    sizes[id(node)] = too_many  # an alias inside its own anchor expands forever
+    if isinstance(node, yaml.MappingNode):
+        children = [value for _, value in node.value]
+    elif isinstance(node, yaml.SequenceNode):
+        children = node.value
+    else:
+        children = []
+    total = 1
+    for child in children:
+        total = min(total + _expanded_size(child, depth + 1, sizes), too_many)
+    sizes[id(node)] = total
+    return total
 
 
 def _convert(node: yaml.Node, path: Path_, document: _Document, count: list[int]) -> Any:
@@ -120,7 +163,8 @@ def _key_text(key: Any) -> str:
 def _label(document: _Document, path: Path_, value: Any, what: str) -> str:
     """A symbol or state name: strings, and integers read as their text."""
     if isinstance(value, bool):
-        raise document.error(path, f"{what} read as a boolean (got {str(value).lower()}, expected "
+        written = document.source_token(path) or str(value).lower()
+        raise document.error(path, f"{what} read as a boolean (got {written}, expected "
                                    f"a string): YAML reads yes/no/on/off/true/false as booleans, "
                                    f"so quote it")
     if isinstance(value, _Int):
@@ -333,6 +377,10 @@ def _spec_from_markov(document: _Document, alphabet: list[str], normalize: bool)
             raise document.error(("next", symbol), f"unknown symbol (got {symbol!r}, expected "
                                                     f"one of {alphabet})")
         rows[symbol] = (("next", symbol), row)
+    for symbol in alphabet:
+        if symbol not in table:
+            raise document.error(("next",), f"no row for symbol {symbol!r} (expected the "
+                                            "distribution of the symbol after it, $ included)")
     final: dict[str, float] = {}
     moves: dict[tuple[str, str, str], float] = {}
     for state, (path, row) in rows.items():
