@@ -7,6 +7,7 @@ string of length 10,000 neither underflows nor loses precision.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator, Sequence
 
 import numpy as np
@@ -25,10 +26,12 @@ def _require_probabilistic(a: Automaton) -> None:
 
 
 def _walk(a: Automaton, chunk: Chunk) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
-    """Yield ``(t, state, log_prefix)`` after t symbols for the rows with length ≥ t.
+    """Yield ``(t, state, log_prefix)`` after t symbols, for t = 0 .. the longest length.
 
-    ``state`` is a (k,) array of state indices (deterministic kinds; index S = dead) or a (k, S)
-    array of normalised forward vectors. The arrays are reused: read them before the next step.
+    ``state`` is an (n,) array of state indices (deterministic kinds; index S = dead) or an (n, S)
+    array of normalised forward vectors. Their first ``chunk.at_least(t)`` rows are after t
+    symbols; every other row keeps its value after its whole string, so the last yield holds every
+    row's final state. The arrays are updated in place: read them before the next step.
     """
     walk = _walk_table if a.is_deterministic else _walk_forward
     yield from walk(a, chunk)
@@ -36,49 +39,71 @@ def _walk(a: Automaton, chunk: Chunk) -> Iterator[tuple[int, np.ndarray, np.ndar
 
 def _walk_table(a: Automaton, chunk: Chunk) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
     next_state, log_symbol = _extended_tables(a)
+    n_symbols = len(a.alphabet)
     n, steps = chunk.codes.shape
     state = np.full(n, a.start, dtype=np.int64)
     log_prefix = np.zeros(n)
+    move = np.empty(n, dtype=np.int64)
     for t in range(steps + 1):
-        yield t, state[: chunk.at_least(t)], log_prefix[: chunk.at_least(t)]
+        yield t, state, log_prefix
         if t == steps:
             return
         k = chunk.at_least(t + 1)
-        current, symbols = state[:k], chunk.codes[:k, t]
-        log_prefix[:k] += log_symbol[current, symbols]
-        state[:k] = next_state[current, symbols]
+        cell = move[:k]  # flat (state, symbol) index into the tables
+        np.multiply(state[:k], n_symbols, out=cell)
+        cell += chunk.codes[:k, t]
+        log_prefix[:k] += log_symbol[cell]
+        state[:k] = next_state[cell]
 
 
 def _extended_tables(a: Automaton) -> tuple[np.ndarray, np.ndarray]:
-    """Next-state and log-probability tables with an extra dead state S that absorbs everything."""
+    """Flat (state × symbol) next-state and log-probability tables, with an extra dead state S
+    that absorbs everything."""
     n_states, n_symbols = a.next_state.shape
     dead = (a.next_state < 0) | (a.symbol_prob == 0)
     next_state = np.vstack([np.where(dead, n_states, a.next_state),
                             np.full((1, n_symbols), n_states)])
     with np.errstate(divide="ignore"):
         log_symbol = np.vstack([np.log(a.symbol_prob), np.full((1, n_symbols), -np.inf)])
-    return next_state, log_symbol
+    return next_state.ravel(), log_symbol.ravel()
 
 
 def _walk_forward(a: Automaton, chunk: Chunk) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
     transition = dense_transition(a)
+    n_symbols = len(a.alphabet)
     n, steps = chunk.codes.shape
     vector = np.tile(a.initial / a.initial.sum(), (n, 1))  # (n, S)
     log_prefix = np.zeros(n)
+    # per step, the rows sorted by symbol (padding, -1, first), and where each symbol's run ends
+    small = chunk.codes.astype(np.int16) if n_symbols < 1 << 15 else chunk.codes  # radix sort
+    by_symbol = np.argsort(small, axis=0, kind="stable")
+    ends = np.cumsum(_symbol_counts(chunk.codes, n_symbols), axis=1)
+    moved = np.empty_like(vector)
     for t in range(steps + 1):
-        yield t, vector[: chunk.at_least(t)], log_prefix[: chunk.at_least(t)]
+        yield t, vector, log_prefix
         if t == steps:
             return
         k = chunk.at_least(t + 1)
-        symbols = chunk.codes[:k, t]
-        moved = np.empty((k, vector.shape[1]))
-        for symbol in np.unique(symbols):
-            rows = symbols == symbol
-            moved[rows] = vector[:k][rows] @ transition[symbol]
-        total = moved.sum(axis=1)
+        rows = by_symbol[n - k :, t]  # the running rows, grouped by their symbol
+        current = vector[rows]
+        begin = 0
+        for symbol, end in enumerate(ends[t].tolist()):
+            if end > begin:
+                np.matmul(current[begin:end], transition[symbol], out=moved[begin:end])
+            begin = end
+        total = moved[:k].sum(axis=1)
         with np.errstate(divide="ignore"):
-            log_prefix[:k] += np.log(total)
-        vector[:k] = moved / np.where(total > 0, total, 1.0)[:, None]
+            log_prefix[rows] += np.log(total)
+        total[total == 0] = 1.0
+        vector[rows] = np.divide(moved[:k], total[:, None], out=current)
+
+
+def _symbol_counts(codes: np.ndarray, n_symbols: int) -> np.ndarray:
+    """(T, A) how many rows read each symbol at each step (padding not counted)."""
+    n, steps = codes.shape
+    cells = codes + (np.arange(steps) * (n_symbols + 1) + 1)  # padding, -1, counts in column 0
+    counts = np.bincount(cells.ravel(), minlength=steps * (n_symbols + 1))
+    return counts.reshape(steps, n_symbols + 1)[:, 1:]
 
 
 def _distribution(a: Automaton, state: np.ndarray) -> np.ndarray:
@@ -103,15 +128,14 @@ def _per_string(a: Automaton, strings: Sequence[StringLike], ending: str) -> np.
     width = len(a.alphabet) + 1
     result = np.empty((len(strings), width)) if ending == "next" else np.empty(len(strings))
     for chunk in encode_chunks(a, strings):
-        for t, state, log_prefix in _walk(a, chunk):
-            done = slice(chunk.at_least(t + 1), len(log_prefix))  # rows whose length is t
-            rows = chunk.order[done]
-            if ending == "stop":
-                result[rows] = log_prefix[done] + _stop_log_probability(a, state[done])
-            elif ending == "prefix":
-                result[rows] = log_prefix[done]
-            else:
-                result[rows] = _checked_distribution(a, strings, rows, state[done], log_prefix[done])
+        # the last step holds every row's state after its whole string
+        _, state, log_prefix = deque(_walk(a, chunk), maxlen=1)[0]
+        if ending == "stop":
+            result[chunk.order] = log_prefix + _stop_log_probability(a, state)
+        elif ending == "prefix":
+            result[chunk.order] = log_prefix
+        else:
+            result[chunk.order] = _checked_distribution(a, strings, chunk.order, state, log_prefix)
     return result
 
 
@@ -238,11 +262,12 @@ def _along(a: Automaton, strings: list, read) -> list[tuple[np.ndarray, np.ndarr
         offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])  # row starts in the flat arrays
         values, logs = None, np.empty(int(sizes.sum()))
         for t, state, log_prefix in _walk(a, chunk):
-            value = read(a, state)
+            running = chunk.at_least(t)
+            value = read(a, state[:running])
             if values is None:
                 values = np.empty((len(logs),) + value.shape[1:], dtype=value.dtype)
-            values[offsets[: len(value)] + t] = value
-            logs[offsets[: len(value)] + t] = log_prefix
+            values[offsets[:running] + t] = value
+            logs[offsets[:running] + t] = log_prefix[:running]
         pieces = zip(np.split(values, offsets[1:]), np.split(logs, offsets[1:]), strict=True)
         for i, piece in zip(chunk.order, pieces, strict=True):
             result[i] = piece

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from .core import Automaton, dense_transition
-from .strings import StringLike, to_symbols
+from .conversions import as_probabilistic
+from .core import Automaton, coreachable_states, dense_transition
+from .errors import UnknownSymbolError
+from .probability import log_probability
+from .strings import StringLike, is_single, to_symbols
 
 State = str | frozenset | dict  # what trace yields: see trace()
 
@@ -127,8 +130,11 @@ def rejection(a: Automaton, string: StringLike) -> Rejection | None:
     return None
 
 
-def accepts(a: Automaton, string: StringLike) -> bool:
-    """True when ``a`` accepts ``string`` (for probabilistic kinds: gives it probability > 0).
+def accepts(a: Automaton, strings: StringLike | Sequence[StringLike]) -> bool | np.ndarray:
+    """True when ``a`` accepts the string (for probabilistic kinds: gives it probability > 0).
+
+    One string (a ``str`` or a tuple of symbols) gives a bool; a list of strings gives a boolean
+    array, computed in one vectorised pass.
 
     Examples
     --------
@@ -136,6 +142,15 @@ def accepts(a: Automaton, string: StringLike) -> bool:
     >>> a = am.loads("kind: dfa\\nalphabet: [a]\\nstart: s\\nstates: {s: {final: true, next: {a: s}}}")
     >>> accepts(a, "aaa"), accepts(a, "ab")
     (True, False)
+    >>> accepts(a, ["", "b", "aa"]).tolist()
+    [True, False, True]
     """
-    return rejection(a, string) is None
-
+    if is_single(strings):
+        return rejection(a, strings) is None
+    strings = list(strings)
+    if not coreachable_states(a)[a.initial > 0].any():
+        return np.zeros(len(strings), dtype=bool)
+    try:
+        return np.isfinite(log_probability(as_probabilistic(a), strings))
+    except UnknownSymbolError:  # strings with foreign symbols are rejected, one by one
+        return np.array([rejection(a, s) is None for s in strings], dtype=bool)

@@ -18,6 +18,7 @@ from .errors import AutomatonError
 from .randomness import Seed, make_rng
 
 DEFAULT_MAX_LENGTH = 1000  # strings still running after this many symbols are cut there
+GUIDE_CELLS = 1 << 20  # the most entries of a sampler's guide table (4 MiB)
 
 
 @dataclass(frozen=True)
@@ -72,15 +73,65 @@ def _check_arguments(n: int, alpha: float, max_length: int | None) -> int:
     return int(length)
 
 
-def _choose(rng: np.random.Generator, cumulative: np.ndarray) -> np.ndarray:
-    """One index per row of a (k, m) cumulative distribution."""
-    u = rng.random(len(cumulative)) * cumulative[:, -1]
-    return np.minimum((cumulative <= u[:, None]).sum(axis=1), cumulative.shape[1] - 1)
+class _Chooser:
+    """Draws one index per row from rows of nonnegative weights by inverse transform sampling.
+
+    Row s's cumulative distribution, shifted by s, is laid end to end with the others, so one
+    binary search over all rows finds s + u (u uniform in [0, 1)) inside row s. With ``draws``
+    (how many draws to expect), a guide table, when small enough, splits [0, 1) into ``bins``
+    equal slices per row and answers directly every slice that holds no step of the row's
+    cumulative distribution; only draws in the other slices are searched.
+    """
+
+    def __init__(self, weights: np.ndarray, draws: int = 0) -> None:
+        n_rows, self.width = weights.shape
+        cumulative = np.cumsum(weights, axis=1)
+        total = cumulative[:, -1:]
+        cumulative = np.where(total > 0, cumulative / np.where(total > 0, total, 1.0), 1.0)
+        self.flat = (cumulative + np.arange(n_rows)[:, None]).ravel()
+        positive = weights > 0  # rounding may overshoot a row: fall back to its last positive entry
+        self.last = self.width - 1 - np.argmax(positive[:, ::-1], axis=1)
+        self.bins = 1 << int(np.ceil(np.log2(8 * self.width)))
+        if n_rows * self.bins > min(GUIDE_CELLS, 16 * draws):
+            self.bins = 0  # building the table would cost more than it saves
+            return
+        edges = np.arange(self.bins + 1) / self.bins
+        table = np.empty((n_rows, self.bins), dtype=np.int32)
+        for s, row in enumerate(cumulative):
+            low = np.searchsorted(row, edges[:-1], side="right")  # the index at a slice's start
+            high = np.searchsorted(row, edges[1:], side="left")  # and just before its end
+            table[s] = np.where(low == high, low, -1)
+        self.table = table.ravel()
+
+    def __call__(self, rng: np.random.Generator, rows: np.ndarray) -> np.ndarray:
+        """One index for each entry of ``rows`` (row numbers of the weights)."""
+        u = rng.random(len(rows))
+        if not self.bins:
+            return self._search(rows, u)
+        cell = rows * self.bins
+        cell += (u * self.bins).astype(np.int64)
+        found = self.table[cell].astype(np.int64)
+        unsure = np.flatnonzero(found < 0)
+        if unsure.size:
+            found[unsure] = self._search(rows[unsure], u[unsure])
+        return found
+
+    def _search(self, rows: np.ndarray, u: np.ndarray) -> np.ndarray:
+        found = np.searchsorted(self.flat, rows + u, side="right")
+        return np.minimum(found - rows * self.width, self.last[rows])
 
 
 def sample_codes(a: Automaton, n: int, *, seed: Seed = None, alpha: float = 1.0,
                  max_length: int | None = None) -> tuple[list[np.ndarray], np.ndarray]:
     """Sampled strings as arrays of symbol indices, and the ``cut`` flags (see :func:`sample`)."""
+    flat, bounds, cut = _sample_flat(a, n, seed=seed, alpha=alpha, max_length=max_length)
+    return [flat[begin:end] for begin, end in bounds], cut
+
+
+def _sample_flat(a: Automaton, n: int, *, seed: Seed, alpha: float,
+                 max_length: int | None) -> tuple[np.ndarray, list[tuple[int, int]], np.ndarray]:
+    """The symbol indices of all strings end to end, each string's (begin, end) in them, and
+    the cut flags."""
     length = _check_arguments(n, alpha, max_length)
     p = as_probabilistic(a)
     rng = make_rng(seed)
@@ -94,50 +145,52 @@ def sample_codes(a: Automaton, n: int, *, seed: Seed = None, alpha: float = 1.0,
 
 
 def _collect(steps: Iterator[tuple[np.ndarray, np.ndarray]], n: int,
-             length: int) -> tuple[list[np.ndarray], np.ndarray]:
-    """Assemble per-step (rows, symbols) emissions into one array per string."""
-    rows_by_step, symbols_by_step = [], []
-    for rows, symbols in steps:
-        rows_by_step.append(rows)
-        symbols_by_step.append(symbols)
-    if not rows_by_step:
-        return [np.empty(0, dtype=np.int64) for _ in range(n)], np.zeros(n, dtype=bool)
-    rows = np.concatenate(rows_by_step)
-    symbols = np.concatenate(symbols_by_step)
-    order = np.argsort(rows, kind="stable")  # step order is kept within each string
-    counts = np.bincount(rows, minlength=n)
-    return np.split(symbols[order], np.cumsum(counts)[:-1]), counts >= length
+             length: int) -> tuple[np.ndarray, list[tuple[int, int]], np.ndarray]:
+    """Assemble per-step (rows, symbols) emissions into one array, string after string."""
+    emitted = list(steps)
+    counts = np.zeros(n, dtype=np.int64)
+    for t, (rows, _) in enumerate(emitted):  # a string runs at every step until it stops
+        counts[rows] = t + 1
+    ends = np.cumsum(counts)
+    starts = ends - counts
+    flat = np.empty(int(counts.sum()), dtype=np.int64)
+    for t, (rows, symbols) in enumerate(emitted):  # step t writes each running string's symbol t
+        flat[starts[rows] + t] = symbols
+    return flat, list(zip(starts.tolist(), ends.tolist(), strict=True)), counts >= length
 
 
 def _table_steps(a: Automaton, n: int, rng: np.random.Generator, alpha: float,
                  length: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     stop = len(a.alphabet)
-    cumulative = np.cumsum(temper(np.column_stack([a.symbol_prob, a.final]), alpha), axis=1)
+    choose = _Chooser(temper(np.column_stack([a.symbol_prob, a.final]), alpha), draws=n)
+    next_state = np.column_stack([a.next_state, a.next_state[:, :1]]).ravel()  # (S × (A+1),)
     rows = np.arange(n)
     state = np.full(n, a.start)
     for _ in range(length):
-        choice = _choose(rng, cumulative[state])
-        going = choice != stop
-        rows, state, choice = rows[going], state[going], choice[going]
+        choice = choose(rng, state)
+        going = np.flatnonzero(choice != stop)
+        if len(going) < len(rows):
+            rows, state, choice = rows[going], state[going], choice[going]
         if not rows.size:
             return
         yield rows, choice
-        state = a.next_state[state, choice]
+        state = next_state[state * (stop + 1) + choice]
 
 
 def _path_steps(a: Automaton, n: int, rng: np.random.Generator,
                 length: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     transition = dense_transition(a)
     n_symbols, n_states, _ = transition.shape
-    # per state: every (symbol, target) move, then the stop, as one cumulative row
+    # per state: every (symbol, target) move, then the stop, as one row of weights
     moves = transition.transpose(1, 0, 2).reshape(n_states, n_symbols * n_states)
-    cumulative = np.cumsum(np.column_stack([moves, a.final]), axis=1)
+    choose = _Chooser(np.column_stack([moves, a.final]), draws=n)
     rows = np.arange(n)
-    state = _choose(rng, np.tile(np.cumsum(a.initial), (n, 1)))
+    state = _Chooser(a.initial[None, :])(rng, np.zeros(n, dtype=np.int64))
     for _ in range(length):
-        choice = _choose(rng, cumulative[state])
-        going = choice != n_symbols * n_states
-        rows, choice = rows[going], choice[going]
+        choice = choose(rng, state)
+        going = np.flatnonzero(choice != n_symbols * n_states)
+        if len(going) < len(rows):
+            rows, choice = rows[going], choice[going]
         if not rows.size:
             return
         yield rows, choice // n_states
@@ -153,7 +206,7 @@ def _belief_steps(a: Automaton, n: int, rng: np.random.Generator, alpha: float,
     belief = np.tile(a.initial, (n, 1))  # (k, S) normalised forward vectors
     for _ in range(length):
         distribution = temper(np.column_stack([belief @ emit, belief @ a.final]), alpha)
-        choice = _choose(rng, np.cumsum(distribution, axis=1))
+        choice = _Chooser(distribution)(rng, np.arange(len(distribution)))
         going = choice != stop
         rows, belief, choice = rows[going], belief[going], choice[going]
         if not rows.size:
@@ -188,6 +241,7 @@ def sample(a: Automaton, n: int, *, seed: Seed = None, alpha: float = 1.0,
     >>> sample(a, 2, alpha=float("inf"), max_length=4).cut.tolist()
     [True, True]
     """
-    codes, cut = sample_codes(a, n, seed=seed, alpha=alpha, max_length=max_length)
-    symbols = np.array(a.alphabet, dtype=object)
-    return Samples(strings=tuple(tuple(symbols[c]) for c in codes), cut=cut)
+    flat, bounds, cut = _sample_flat(a, n, seed=seed, alpha=alpha, max_length=max_length)
+    symbols = tuple(np.array(a.alphabet, dtype=object)[flat].tolist())
+    strings = tuple([symbols[begin:end] for begin, end in bounds])
+    return Samples(strings=strings, cut=cut)

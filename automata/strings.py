@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import chain, repeat
 
 import numpy as np
 
@@ -83,27 +84,75 @@ class Chunk:
     strings still running are exactly the first ``active[t]`` rows.
     """
 
-    codes: np.ndarray  # (n, T) int64, -1 = padding
+    codes: np.ndarray  # (n, T) int64, -1 = padding; column-major, so codes[:k, t] is contiguous
     lengths: np.ndarray  # (n,) int64, decreasing
     order: np.ndarray  # (n,) positions of the rows in the caller's batch
+    active: tuple[int, ...] = ()  # (T+2,) active[t] = how many rows have length ≥ t
 
     def at_least(self, t: int) -> int:
         """How many rows have length ≥ t (they are the first rows)."""
+        if t < len(self.active):
+            return self.active[t]
         return int(np.searchsorted(-self.lengths, -t, side="right"))
+
+
+def _lookup_table(a: Automaton) -> np.ndarray | None:
+    """Symbol index by character code (-1 = not a symbol) for one-character alphabets of small
+    code points, else None."""
+    if not a.alphabet or not single_characters(a.alphabet):
+        return None
+    points = [ord(symbol) for symbol in a.alphabet]
+    if max(points) >= 1 << 16:
+        return None
+    table = np.full(max(points) + 2, -1, dtype=np.int64)  # the last entry: every larger code
+    table[points] = np.arange(len(points))
+    return table
+
+
+def _encode_text(table: np.ndarray, strings: list) -> np.ndarray:
+    """Codes of the concatenated ``str`` strings of a one-character alphabet, in one pass."""
+    text = "".join(strings).encode("utf-32-le")
+    points = np.frombuffer(text, dtype=np.uint32)
+    return table[np.minimum(points, len(table) - 1)]
+
+
+def _encode_all(a: Automaton, strings: list) -> tuple[np.ndarray, np.ndarray]:
+    """The codes of all strings end to end, and the length of each string."""
+    table = _lookup_table(a)
+    if table is not None and all(type(s) is str for s in strings):
+        lengths = np.fromiter(map(len, strings), dtype=np.int64, count=len(strings))
+        flat = _encode_text(table, strings)
+    else:
+        split = not single_characters(a.alphabet)
+        pieces = [s.split() if split and isinstance(s, str) else s for s in strings]
+        lengths = np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces))
+        index = a._index["symbol"]
+        try:
+            flat = np.fromiter(map(index.get, chain.from_iterable(pieces), repeat(-1)),
+                               dtype=np.int64, count=int(lengths.sum()))
+        except TypeError:  # unhashable symbols: see to_symbols
+            flat = np.full(1, -1)
+    if flat.size and flat.min() < 0:  # unknown symbols, or ones that need str() (see to_symbols)
+        flat = np.concatenate([encode(a, s) for s in strings])  # or raises, naming the symbol
+    return flat, lengths
 
 
 def encode_chunks(a: Automaton, strings: Iterable[StringLike], size: int = CHUNK) -> Iterator[Chunk]:
     """Encode ``strings`` into chunks of similar lengths; ``order`` indexes the whole batch."""
-    encoded = [encode(a, s) for s in strings]
-    lengths = np.array([len(e) for e in encoded], dtype=np.int64)
+    strings = list(strings)
+    flat, lengths = _encode_all(a, strings)
+    starts = np.cumsum(lengths) - lengths
     by_length = np.argsort(-lengths, kind="stable")
     begin = 0
-    while begin < len(encoded):
+    while begin < len(strings):
         rows = max(1, min(size, CHUNK_CELLS // max(1, int(lengths[by_length[begin]]))))
         order = by_length[begin : begin + rows]
         begin += rows
         chunk_lengths = lengths[order]
-        codes = np.full((len(order), int(chunk_lengths.max(initial=0))), -1, dtype=np.int64)
-        for row, i in enumerate(order):
-            codes[row, : lengths[i]] = encoded[i]
-        yield Chunk(codes=codes, lengths=chunk_lengths, order=order)
+        steps = np.arange(int(chunk_lengths.max(initial=0)))[:, None]
+        inside = steps < chunk_lengths  # (T, n)
+        codes = np.full(inside.shape, -1, dtype=np.int64)  # (T, n), transposed below
+        codes[inside] = flat[(starts[order] + steps)[inside]]
+        active = np.searchsorted(-chunk_lengths, -np.arange(len(steps) + 2), side="right")
+        yield Chunk(codes=codes.T, lengths=chunk_lengths, order=order,
+                    active=tuple(active.tolist()))
