@@ -71,9 +71,11 @@ def load_checkpoint(path: Path, *, kind: str) -> dict[str, Any]:
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
+        if "global" not in str(err).lower():
+            raise CheckpointError(f"{path}: not a readable checkpoint (corrupt data)") from None
         raise CheckpointError(
             f"{path}: refused to load: the file holds objects other than tensors and plain data, "
-            f"which could run code when unpickled ({_first_line(err)})"
+            f"which could run code when unpickled ({_forbidden(err)})"
         ) from None
     except (RuntimeError, EOFError, OSError, zipfile.BadZipFile, ValueError) as err:
         raise CheckpointError(f"{path}: not a readable checkpoint ({_first_line(err)})") from None
@@ -95,6 +97,12 @@ def _check_payload(path: Path, payload: Any, kind: str) -> dict[str, Any]:
     if missing:
         raise CheckpointError(f"{path}: corrupt checkpoint (missing {', '.join(missing)})")
     return payload
+
+
+def _forbidden(err: BaseException) -> str:
+    """The line of torch's message that names the refused global."""
+    lines = [line for line in str(err).splitlines() if "global" in line.lower()]
+    return lines[0].split(". Please")[0].strip()[:200] if lines else "a forbidden global"
 
 
 def _first_line(err: BaseException) -> str:

@@ -39,9 +39,7 @@ def pad_strings(encoded: Sequence[np.ndarray], eos: int, pad: int) -> Batch:
     return Batch(torch.from_numpy(inputs), torch.from_numpy(targets), tokens)
 
 
-def bucketed_batches(
-    lengths: np.ndarray, batch_size: int, rng: np.random.Generator
-) -> list[np.ndarray]:
+def bucketed_batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
     """Index batches of strings of similar length, in random order.
 
     Strings are shuffled, stably sorted by length (so equal lengths stay shuffled), cut into

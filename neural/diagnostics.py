@@ -39,9 +39,7 @@ def _lstm_states(layer: TorchLayer, x: torch.Tensor) -> tuple[torch.Tensor, torc
     return torch.stack(hs, dim=1), torch.stack(cs, dim=1)  # (B, T, H) each
 
 
-def gradient_flow(
-    model: RNNLanguageModel, idx: torch.Tensor, max_distance: int
-) -> tuple[np.ndarray, np.ndarray]:
+def gradient_flow(model: RNNLanguageModel, idx: torch.Tensor, max_distance: int) -> tuple[np.ndarray, np.ndarray]:
     """Sums and counts of ‖∂s_t/∂s_k‖₂ by distance t − k, for inputs ``idx`` (B, n+1).
 
     ``s_t`` is the flattened state of all layers after input t. The one-step Jacobians come

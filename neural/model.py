@@ -161,8 +161,7 @@ class RNNLanguageModel(nn.Module):
             self.embedding = None
             input_size = vocab_size
         self.layers = nn.ModuleList(
-            _make_layer(config, input_size if i == 0 else config.hidden_size)
-            for i in range(config.num_layers)
+            _make_layer(config, input_size if i == 0 else config.hidden_size) for i in range(config.num_layers)
         )
         self.dropout = nn.Dropout(config.dropout)
         self.head = nn.Linear(config.hidden_size, vocab_size)  # W_S (with a bias)

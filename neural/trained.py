@@ -131,9 +131,7 @@ class TrainedModel:
             result[group] = logp.squeeze(-1).sum(dim=1).cpu().numpy()
         return result
 
-    def _logits_by_length(
-        self, encoded: list[np.ndarray]
-    ) -> Iterator[tuple[np.ndarray, torch.Tensor]]:
+    def _logits_by_length(self, encoded: list[np.ndarray]) -> Iterator[tuple[np.ndarray, torch.Tensor]]:
         """Logits (B, n+1, V) for the inputs ``$ x1..xn`` of equal-length groups of strings."""
         for group, inputs in self._inputs_by_length(encoded):
             with torch.inference_mode():
@@ -222,9 +220,7 @@ class TrainedModel:
         width = max(k, beam_width or k)
         eos = self.vocabulary.eos
         inputs = torch.from_numpy(np.append(eos, self.vocabulary.encode(prefix)))
-        logits, _, state = self.model(
-            inputs.unsqueeze(0).to(self.device), state=None, return_state=True
-        )
+        logits, _, state = self.model(inputs.unsqueeze(0).to(self.device), state=None, return_state=True)
         beams: list[tuple[int, ...]] = [()]
         scores = torch.zeros(1, dtype=torch.float64)
         finished: list[tuple[float, tuple[int, ...]]] = []
@@ -271,9 +267,7 @@ class TrainedModel:
                     result[i][name] = array
         return result
 
-    def gradient_flow(
-        self, strings: Sequence[Symbols], *, max_distance: int | None = None
-    ) -> np.ndarray:
+    def gradient_flow(self, strings: Sequence[Symbols], *, max_distance: int | None = None) -> np.ndarray:
         """Mean spectral norm of ∂s_t/∂s_k as a function of the distance d = t − k.
 
         ``s_t`` is the whole recurrent state after t symbols (every layer; ``(h, c)`` for
@@ -343,9 +337,7 @@ class TrainedModel:
             model.load_state_dict(payload["state_dict"])
         except (TypeError, ValueError, RuntimeError, KeyError) as err:
             raise CheckpointError(f"{path}: corrupt checkpoint ({err})") from None
-        return cls(
-            model, vocabulary, history=payload["history"], data_sha256=payload["data_sha256"]
-        )
+        return cls(model, vocabulary, history=payload["history"], data_sha256=payload["data_sha256"])
 
 
 def load(path: str | os.PathLike, *, device: str = "cpu") -> TrainedModel:
@@ -383,8 +375,10 @@ def length_groups(
 
 
 def _softmax64(logits: torch.Tensor) -> np.ndarray:
-    """Softmax in float64 over the last axis, as numpy."""
-    return torch.softmax(logits.double(), dim=-1).cpu().numpy()
+    """Softmax over the last axis as float64 numpy, rows renormalised to sum to 1 in float64."""
+    probabilities = torch.softmax(logits, dim=-1).cpu().numpy().astype(np.float64)
+    probabilities /= probabilities.sum(axis=-1, keepdims=True)
+    return probabilities
 
 
 def _choose(logits: torch.Tensor, alpha: float, generator: torch.Generator) -> torch.Tensor:

@@ -78,9 +78,7 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         if self.schedule not in SCHEDULES:
-            raise ValueError(
-                f"schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}"
-            )
+            raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}")
         positive = {"lr": self.lr, "batch_size": self.batch_size, "epochs": self.epochs}
         positive |= {"eval_batch_size": self.eval_batch_size}
         positive |= {k: v for k, v in (("clip", self.clip), ("bptt", self.bptt)) if v is not None}
@@ -165,9 +163,7 @@ def train(
     context = _Context.start(device)
     try:
         with torch.random.fork_rng(devices=context.rng_devices):
-            session = _start_session(
-                vocabulary, data, model_config, train_config, seed, context, run_path, resume
-            )
+            session = _start_session(vocabulary, data, model_config, train_config, seed, context, run_path, resume)
             with _interrupt_flag() as interrupted, _progress_bar(quiet or context.rank > 0) as bar:
                 while not session.progress["finished"]:
                     _run_epoch(session, data, bar, interrupted)
@@ -218,9 +214,7 @@ def _start_session(
     train_config = train_config or TrainConfig()
     torch.manual_seed(seed)  # the initial weights: the same on every rank
     model = RNNLanguageModel(model_config, vocabulary.size).to(context.device)
-    optimizer = torch.optim.Adam(
-        model.parameters(), lr=train_config.lr, weight_decay=train_config.weight_decay
-    )
+    optimizer = torch.optim.Adam(model.parameters(), lr=train_config.lr, weight_decay=train_config.weight_decay)
     session = _Session(
         model=model,
         module=context.wrap(model),
@@ -278,8 +272,7 @@ def _existing_checkpoint(run_dir: Path | None, resume: bool) -> dict[str, Any] |
     if not resume:
         if training_file.exists() or (run_dir / MODEL_FILE).exists():
             raise FileExistsError(
-                f"{run_dir} already holds a training run: resume it (--resume) or remove it "
-                "(--force)"
+                f"{run_dir} already holds a training run: resume it (--resume) or remove it (--force)"
             )
         return None
     return load_checkpoint(training_file, kind="training") if training_file.exists() else None
@@ -296,19 +289,13 @@ def _resumed_configs(
     for given, saved in ((model_config, saved_model), (train_config, saved_train)):
         if given is not None and given != saved:
             changed = [
-                f"{k}: {v!r} → {getattr(given, k)!r}"
-                for k, v in asdict(saved).items()
-                if getattr(given, k) != v
+                f"{k}: {v!r} → {getattr(given, k)!r}" for k, v in asdict(saved).items() if getattr(given, k) != v
             ]
-            raise CheckpointError(
-                f"cannot resume with a different configuration ({'; '.join(changed)})"
-            )
+            raise CheckpointError(f"cannot resume with a different configuration ({'; '.join(changed)})")
     return saved_model, saved_train
 
 
-def _check_same_run(
-    checkpoint: dict[str, Any], vocabulary: Vocabulary, data: _Data, seed: int, run_dir: Path
-) -> None:
+def _check_same_run(checkpoint: dict[str, Any], vocabulary: Vocabulary, data: _Data, seed: int, run_dir: Path) -> None:
     problems = []
     if tuple(checkpoint["alphabet"]) != vocabulary.alphabet:
         problems.append(f"the alphabet differs ({' '.join(checkpoint['alphabet'])})")
@@ -332,9 +319,7 @@ def _restore(session: _Session, checkpoint: dict[str, Any]) -> None:
         saved_stream = checkpoint.get("stream_state")
         device = session.context.device
         session.stream_state = (
-            None
-            if saved_stream is None
-            else tuple(tuple(t.to(device) for t in layer) for layer in saved_stream)
+            None if saved_stream is None else tuple(tuple(t.to(device) for t in layer) for layer in saved_stream)
         )
         _restore_rng(session, checkpoint["rng"])
     except (KeyError, TypeError, ValueError, RuntimeError) as err:
@@ -364,9 +349,7 @@ def _run_epoch(session: _Session, data: _Data, bar: _Bar, interrupted: threading
     bar.start_epoch(progress["epoch"], config.epochs, total, progress["step"])
     session.module.train()
     for batch in _skip(batches, progress["step"]):
-        lr = _learning_rate(
-            config, progress, progress["epoch"] * total + progress["step"], total_steps
-        )
+        lr = _learning_rate(config, progress, progress["epoch"] * total + progress["step"], total_steps)
         started = time.perf_counter()
         loss, norm = _train_step(session, batch, lr)
         progress["seconds"] += time.perf_counter() - started
@@ -396,9 +379,7 @@ def _epoch_batches(session: _Session, data: _Data) -> list[Batch] | Iterator[Bat
         return stream_chunks(columns, config.bptt)
     rng = np.random.default_rng([session.seed, session.progress["epoch"]])
     lengths = np.array([len(s) for s in data.train])
-    indices = shard(
-        bucketed_batches(lengths, config.batch_size, rng), context.rank, context.world_size
-    )
+    indices = shard(bucketed_batches(lengths, config.batch_size, rng), context.rank, context.world_size)
     return _LazyBatches(indices, data.train, vocabulary)
 
 
@@ -411,9 +392,7 @@ class _LazyBatches(list):
 
     def __iter__(self) -> Iterator[Batch]:
         for group in super().__iter__():
-            yield pad_strings(
-                [self.encoded[i] for i in group], self.vocabulary.eos, self.vocabulary.pad
-            )
+            yield pad_strings([self.encoded[i] for i in group], self.vocabulary.eos, self.vocabulary.pad)
 
 
 def _stream_length(session: _Session, data: _Data) -> int:
@@ -451,9 +430,7 @@ def _train_step(session: _Session, batch: Batch, lr: float) -> tuple[float, floa
     if session.train_config.bptt is None:
         _, loss = session.module(inputs, targets)
     else:
-        _, loss, state = session.module(
-            inputs, targets, state=session.stream_state, return_state=True
-        )
+        _, loss, state = session.module(inputs, targets, state=session.stream_state, return_state=True)
         session.stream_state = map_state(torch.Tensor.detach, state)
     # Sum over tokens, over a constant: length-bucketed batches of short strings must not weigh
     # more per token than batches of long ones (that biases the model towards ending strings).
@@ -562,9 +539,7 @@ def _save_training(session: _Session, data: _Data, *, save_model: bool = False) 
     model_payload = _model_payload(session, data, session.best_state or session.model.state_dict())
     rng = {
         "cpu": torch.get_rng_state(),
-        "cuda": torch.cuda.get_rng_state(session.context.device)
-        if session.context.device.type == "cuda"
-        else None,
+        "cuda": torch.cuda.get_rng_state(session.context.device) if session.context.device.type == "cuda" else None,
     }
     stream = session.stream_state and map_state(torch.Tensor.cpu, session.stream_state)
     save_checkpoint(
@@ -590,9 +565,7 @@ def _save_training(session: _Session, data: _Data, *, save_model: bool = False) 
     atomic_write_bytes(session.run_dir / HISTORY_FILE, lambda handle: handle.write(text.encode()))
 
 
-def _model_payload(
-    session: _Session, data: _Data, state_dict: dict[str, torch.Tensor]
-) -> dict[str, Any]:
+def _model_payload(session: _Session, data: _Data, state_dict: dict[str, torch.Tensor]) -> dict[str, Any]:
     return {
         "kind": "model",
         "alphabet": list(session.vocabulary.alphabet),
@@ -628,11 +601,7 @@ class _Context:
     def start(cls, device: str) -> _Context:
         """Read torchrun's environment; start the process group (gloo on CPU, nccl on CUDA)."""
         resolved = torch.device(
-            "cuda"
-            if device == "auto" and torch.cuda.is_available()
-            else "cpu"
-            if device == "auto"
-            else device
+            "cuda" if device == "auto" and torch.cuda.is_available() else "cpu" if device == "auto" else device
         )
         world_size = int(os.environ.get("WORLD_SIZE", "1"))
         if world_size <= 1:
@@ -709,9 +678,7 @@ class _Bar:
             return
         if self.task is not None:
             self.progress.remove_task(self.task)
-        self.task = self.progress.add_task(
-            f"epoch {epoch + 1}/{epochs}", total=total, completed=done, info=""
-        )
+        self.task = self.progress.add_task(f"epoch {epoch + 1}/{epochs}", total=total, completed=done, info="")
 
     def advance(self, progress: dict[str, Any], world_size: int) -> None:
         if self.progress is None:

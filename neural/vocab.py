@@ -10,7 +10,9 @@ import numpy as np
 
 EOS = "$"
 
-Symbols = Sequence[str]  # one string: a tuple of symbols, or a plain str read char by char
+# One string: a tuple of symbols, or a plain str, read character by character when every symbol
+# of the alphabet is one character, else split on whitespace (as in ``automata``).
+Symbols = Sequence[str]
 
 
 class CorpusError(ValueError):
@@ -47,6 +49,7 @@ class Vocabulary:
         if len(set(alphabet)) != len(alphabet):
             raise CorpusError(f"the alphabet has duplicate symbols: {list(alphabet)}")
         object.__setattr__(self, "_index", {s: i for i, s in enumerate(alphabet)})
+        object.__setattr__(self, "_single", all(len(s) == 1 for s in alphabet))
 
     @property
     def eos(self) -> int:
@@ -75,23 +78,52 @@ class Vocabulary:
         --------
         >>> Vocabulary(("a", "b")).encode(("b", "b")).tolist()
         [1, 1]
+        >>> Vocabulary(("the", "cat")).encode("the cat").tolist()
+        [0, 1]
         """
         index = self._index  # type: ignore[attr-defined]
+        string = self._symbols(string)
         try:
             return np.fromiter((index[s] for s in string), dtype=np.int64, count=len(string))
         except KeyError as err:
             where = f" on line {line}" if line is not None else ""
-            raise CorpusError(
-                f"unknown symbol {err.args[0]!r}{where} (alphabet: {' '.join(self.alphabet)})"
-            ) from None
+            raise CorpusError(f"unknown symbol {err.args[0]!r}{where} (alphabet: {' '.join(self.alphabet)})") from None
 
     def encode_all(self, strings: Iterable[Symbols]) -> list[np.ndarray]:
-        """Encode many strings; an error names the 1-based line of the bad string."""
-        return [self.encode(s, line=i) for i, s in enumerate(strings, start=1)]
+        """Encode many strings; an error names the 1-based line of the bad string.
+
+        Examples
+        --------
+        >>> [a.tolist() for a in Vocabulary(("a", "b")).encode_all(["ab", ""])]
+        [[0, 1], []]
+        """
+        strings = [self._symbols(s) for s in strings]
+        index = self._index  # type: ignore[attr-defined]
+        try:  # one flat pass is much faster than one numpy call per string
+            flat = np.array([index[s] for string in strings for s in string], dtype=np.int64)
+        except KeyError:
+            return [self.encode(s, line=i) for i, s in enumerate(strings, start=1)]
+        ends = np.cumsum([len(s) for s in strings])
+        return np.split(flat, ends[:-1]) if strings else []
+
+    def _symbols(self, string: Symbols) -> Symbols:
+        if isinstance(string, str) and not self._single:  # type: ignore[attr-defined]
+            return string.split()
+        return string
 
     def decode(self, indices: Iterable[int]) -> tuple[str, ...]:
         """Symbols of alphabet indices (``$`` and padding are not symbols of a string)."""
         return tuple(self.alphabet[i] for i in indices)
+
+    def format(self, string: Symbols) -> str:
+        """A string for display: no separator for one-character alphabets, else spaces.
+
+        Examples
+        --------
+        >>> Vocabulary(("a", "b")).format(("a", "b")), Vocabulary(("x", "yy")).format(("x", "yy"))
+        ('ab', 'x yy')
+        """
+        return ("" if self._single else " ").join(string)  # type: ignore[attr-defined]
 
 
 def infer_alphabet(strings: Iterable[Symbols]) -> tuple[str, ...]:

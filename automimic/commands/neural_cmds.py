@@ -1,0 +1,379 @@
+"""Commands on RNN runs: train, generate, gradients; ``score`` and ``complete`` for run folders.
+
+A run folder (``--out runs/NAME``) holds ``model.pt`` (the best model), ``training.pt`` (the state
+to resume), ``history.json``, the corpora ``train.txt`` and ``val.txt`` and ``corpus.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+from dataclasses import fields
+from pathlib import Path
+
+import numpy as np
+
+from automimic.errors import CliError
+
+RUN_FILES = ("model.pt", "training.pt", "history.json", "train.txt", "val.txt", "corpus.json")
+CORPUS_FILE = "corpus.json"
+VAL_FRACTION = 0.1  # held out for validation when no validation corpus is given
+
+# (flag, RNNConfig or TrainConfig field, type, help)
+MODEL_OPTIONS = (
+    ("--cell", "cell", str, "elman, lstm or gru (lstm)"),
+    ("--nonlinearity", "nonlinearity", str, "of the elman cell: sigmoid or tanh (tanh)"),
+    ("--hidden", "hidden_size", int, "hidden units per layer (64)"),
+    ("--layers", "num_layers", int, "recurrent layers (1)"),
+    ("--input", "input", str, "onehot or embedding (onehot)"),
+    ("--embedding-dim", "embedding_dim", int, "size of learned input vectors (16)"),
+    ("--dropout", "dropout", float, "dropout between layers (0)"),
+)
+TRAIN_OPTIONS = (
+    ("--epochs", "epochs", int, "maximum epochs (20)"),
+    ("--lr", "lr", float, "Adam learning rate (0.003)"),
+    ("--schedule", "schedule", str, "constant, cosine or plateau (constant)"),
+    ("--batch-size", "batch_size", int, "strings (or streams with --bptt) per batch (64)"),
+    ("--bptt", "bptt", int, "truncated BPTT: train on one stream in chunks of K steps"),
+    ("--clip", "clip", float, "maximum gradient norm (5)"),
+    ("--patience", "patience", int, "stop after this many epochs without improvement (3)"),
+)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``train``, ``generate`` and ``gradients`` to the command line."""
+    _add_train(subparsers)
+    generate = subparsers.add_parser("generate", help="sample strings from a trained RNN")
+    generate.add_argument("run", metavar="RUN", help="a run folder or a model file")
+    generate.add_argument("-n", type=int, default=10, help="how many strings (10)")
+    generate.add_argument("--alpha", type=float, default=1.0, help="inverse temperature (1)")
+    generate.add_argument("--seed", type=int, default=None, help="random seed")
+    generate.add_argument("--max-length", type=int, default=1000, help="cut strings there (1000)")
+    generate.set_defaults(handler=run_generate)
+    gradients = subparsers.add_parser(
+        "gradients", help="plot the gradient flow through time and the gradient-norm history"
+    )
+    gradients.add_argument("run", metavar="RUN", help="a run folder")
+    gradients.add_argument("-o", "--out", required=True, help="the plot (png, svg or pdf)")
+    gradients.add_argument("-n", type=int, default=50, help="strings to measure (50)")
+    gradients.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    gradients.set_defaults(handler=run_gradients)
+
+
+def _add_train(subparsers: argparse._SubParsersAction) -> None:
+    train = subparsers.add_parser(
+        "train",
+        help="train an RNN on strings sampled from an automaton, or on a corpus",
+        description="automimic train FILE.yaml --out runs/NAME, or "
+        "automimic train --data train.txt [--val val.txt] [--chars] --out runs/NAME",
+    )
+    train.add_argument("file", nargs="?", metavar="FILE.yaml", help="an automaton to imitate")
+    train.add_argument("--data", help="a corpus: one string a line (or a text with --chars)")
+    train.add_argument("--val", help="a validation corpus (default: 10%% of --data)")
+    train.add_argument("--chars", action="store_true", help="--data is plain text: one stream")
+    train.add_argument("--out", required=True, help="the run folder")
+    train.add_argument("--n-train", type=int, default=20000, help="strings to sample (20000)")
+    train.add_argument("--n-val", type=int, default=2000, help="validation strings (2000)")
+    train.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    for flag, name, kind, text in MODEL_OPTIONS + TRAIN_OPTIONS:
+        train.add_argument(flag, dest=name, type=kind, default=None, help=text)
+    train.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (auto)")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.add_argument("--resume", action="store_true", help="continue the run in --out")
+    train.add_argument("--force", action="store_true", help="replace the run in --out")
+    train.set_defaults(handler=run_train)
+
+
+# ------------------------------------------------------------------------------------- train
+
+
+def run_train(args: argparse.Namespace) -> int:
+    """``automimic train``: sample or read the corpora, save them in the run folder, train."""
+    import neural
+
+    out = Path(args.out)
+    leader = int(os.environ.get("RANK", "0")) == 0
+    if leader:
+        _prepare_run_folder(args, out)
+    train_strings, val_strings, alphabet, bptt = _corpora(args, out, leader)
+    model_config, train_config = _configs(args, bptt)
+    try:
+        model = neural.train(
+            train_strings,
+            val_strings,
+            alphabet,
+            model_config,
+            train_config,
+            seed=args.seed,
+            device=args.device,
+            run_dir=out,
+            quiet=args.quiet,
+            resume=args.resume,
+        )
+    except neural.TrainingInterrupted:
+        print(f"automimic: interrupted; saved in {out}: continue with --resume", file=sys.stderr)
+        return 130
+    if leader:
+        _print_summary(model, out)
+    return 0
+
+
+def _prepare_run_folder(args: argparse.Namespace, out: Path) -> None:
+    if (args.file is None) == (args.data is None):
+        raise CliError("train needs an automaton FILE.yaml or --data CORPUS (one of them)")
+    if args.resume and args.force:
+        raise CliError("--resume and --force contradict each other: choose one")
+    existing = [name for name in RUN_FILES if (out / name).exists()]
+    if existing and not (args.resume or args.force):
+        raise CliError(
+            f"{out} already holds a run ({', '.join(existing)}): continue it with --resume or "
+            "replace it with --force"
+        )
+    if args.force:
+        for name in existing:
+            (out / name).unlink()
+    out.mkdir(parents=True, exist_ok=True)
+
+
+def _corpora(args, out: Path, leader: bool) -> tuple[list, list, tuple[str, ...], int | None]:
+    """Training and validation strings, the alphabet, and the bptt the corpus needs."""
+    from neural import infer_alphabet
+
+    if args.resume and (out / CORPUS_FILE).exists():
+        return _read_run_corpora(out)
+    if args.file is not None:
+        train_strings, val_strings, alphabet = _sample_automaton(args)
+        chars = False
+    else:
+        train_strings, val_strings = _read_corpora(args)
+        chars = args.chars
+        # A held-out tail of a text shares its alphabet; a given validation corpus may not add
+        # symbols the model never saw in training.
+        seen = train_strings + val_strings if args.val is None else train_strings
+        alphabet = infer_alphabet(seen)
+    if leader:
+        _write_run_corpora(out, train_strings, val_strings, alphabet, chars)
+    return train_strings, val_strings, alphabet, _chars_bptt(args, chars)
+
+
+def _sample_automaton(args: argparse.Namespace) -> tuple[list, list, tuple[str, ...]]:
+    import automata as am
+
+    automaton = am.load(args.file)
+    seeds = [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(args.seed).spawn(2)]
+    train_strings = [tuple(s) for s in am.sample(automaton, args.n_train, seed=seeds[0])]
+    val_strings = [tuple(s) for s in am.sample(automaton, args.n_val, seed=seeds[1])]
+    return train_strings, val_strings, tuple(automaton.alphabet)
+
+
+def _read_corpora(args: argparse.Namespace) -> tuple[list, list]:
+    train_strings = read_corpus(args.data, chars=args.chars)
+    if args.val is not None:
+        return train_strings, read_corpus(args.val, chars=args.chars)
+    if args.chars:  # the last tenth of the text
+        text = train_strings[0]
+        cut = int(len(text) * (1 - VAL_FRACTION))
+        return [text[:cut]], [text[cut:]]
+    order = np.random.default_rng(args.seed).permutation(len(train_strings))
+    n_val = max(1, int(len(order) * VAL_FRACTION)) if len(order) > 1 else 0
+    val = [train_strings[i] for i in order[:n_val]]
+    return [train_strings[i] for i in order[n_val:]], val
+
+
+def read_corpus(path: str | os.PathLike, *, chars: bool = False) -> list[tuple[str, ...]]:
+    """Strings of a corpus file: one a line, symbols separated by whitespace when any line has
+    whitespace, else characters; with ``chars`` the whole text is one string of characters.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "c.txt"
+    >>> _ = p.write_text("ab\\nb\\n")
+    >>> read_corpus(p)
+    [('a', 'b'), ('b',)]
+    """
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise CliError(f"{path}: not a UTF-8 text file ({err.reason})") from None
+    if chars:
+        if not text:
+            raise CliError(f"{path}: the corpus is empty")
+        return [tuple(text)]
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    if not lines:
+        raise CliError(f"{path}: the corpus is empty")
+    if any(len(line.split()) > 1 for line in lines):
+        return [tuple(line.split()) for line in lines]
+    return [tuple(line.strip()) for line in lines]
+
+
+def _write_run_corpora(out: Path, train_strings, val_strings, alphabet, chars: bool) -> None:
+    from neural.checkpoint import atomic_write_bytes
+
+    single = all(len(s) == 1 for s in alphabet)
+    for name, strings in (("train.txt", train_strings), ("val.txt", val_strings)):
+        if chars:
+            text = "".join(strings[0]) if strings else ""
+        else:
+            text = "".join(("" if single else " ").join(s) + "\n" for s in strings)
+        atomic_write_bytes(out / name, lambda handle, t=text: handle.write(t.encode()))
+    meta = json.dumps({"alphabet": list(alphabet), "chars": chars, "single": single})
+    atomic_write_bytes(out / CORPUS_FILE, lambda handle: handle.write(meta.encode()))
+
+
+def _read_run_corpora(out: Path) -> tuple[list, list, tuple[str, ...], int | None]:
+    try:
+        meta = json.loads((out / CORPUS_FILE).read_text())
+        alphabet, chars, single = tuple(meta["alphabet"]), meta["chars"], meta["single"]
+    except (ValueError, KeyError, TypeError) as err:
+        raise CliError(f"{out / CORPUS_FILE}: corrupt run file ({err})") from None
+    corpora = []
+    for name in ("train.txt", "val.txt"):
+        text = (out / name).read_text(encoding="utf-8")
+        if chars:
+            corpora.append([tuple(text)] if text else [])
+        else:
+            lines = text.split("\n")[:-1]
+            corpora.append([tuple(line) if single else tuple(line.split()) for line in lines])
+    return corpora[0], corpora[1], alphabet, None
+
+
+def _chars_bptt(args: argparse.Namespace, chars: bool) -> int | None:
+    return 100 if chars and args.bptt is None else None
+
+
+def _configs(args: argparse.Namespace, default_bptt: int | None):
+    """The configurations from the options given; None when resuming with no option given."""
+    from neural import RNNConfig, TrainConfig
+
+    chosen = {}
+    for config_class, options in ((RNNConfig, MODEL_OPTIONS), (TrainConfig, TRAIN_OPTIONS)):
+        chosen[config_class] = {
+            name: getattr(args, name)
+            for _, name, _, _ in options
+            if getattr(args, name) is not None
+        }
+    if default_bptt is not None:
+        chosen[TrainConfig].setdefault("bptt", default_bptt)
+    if args.resume and not any(chosen.values()):
+        return None, None
+    if args.resume:
+        chosen = _with_saved(args, chosen)
+    return RNNConfig(**chosen[RNNConfig]), TrainConfig(**chosen[TrainConfig])
+
+
+def _with_saved(args: argparse.Namespace, chosen: dict) -> dict:
+    """Options given with --resume on top of the saved configuration (train refuses changes)."""
+    from neural import RNNConfig, TrainConfig
+    from neural.checkpoint import TRAINING_FILE, load_checkpoint
+
+    path = Path(args.out) / TRAINING_FILE
+    if not path.exists():
+        return chosen
+    saved = load_checkpoint(path, kind="training")
+    names = {RNNConfig: "model_config", TrainConfig: "train_config"}
+    known = {cls: {f.name for f in fields(cls)} for cls in names}
+    return {
+        cls: {**{k: v for k, v in saved[key].items() if k in known[cls]}, **chosen[cls]}
+        for cls, key in names.items()
+    }
+
+
+def _print_summary(model, out: Path) -> None:
+    history = model.history
+    best = history.get("best_epoch", -1)
+    val = history["val_bits"][best] if history.get("val_bits") else math.nan
+    print(
+        f"trained {len(history['train_bits'])} epochs; best epoch {best + 1}: "
+        f"validation {val:.4f} bits/symbol; model saved in {out}"
+    )
+
+
+# --------------------------------------------------------------------------- using a trained run
+
+
+def _load(run: str):
+    import neural
+
+    return neural.load(run)
+
+
+def parse_string(text: str, alphabet: tuple[str, ...]) -> tuple[str, ...]:
+    """A command-line string: characters for one-character alphabets, else words.
+
+    Examples
+    --------
+    >>> parse_string("AB", ("A", "B")), parse_string("the cat", ("the", "cat"))
+    (('A', 'B'), ('the', 'cat'))
+    """
+    if all(len(s) == 1 for s in alphabet):
+        return tuple(text)
+    return tuple(text.split())
+
+
+def score_run(run_dir: str, strings: list[str], as_json: bool) -> int:
+    """``automimic score RUN STRING...``: probabilities under the RNN, most probable first."""
+    from automimic.commands.automata_cmds import print_scores
+
+    model = _load(run_dir)
+    logs = model.log_probability([parse_string(s, model.alphabet) for s in strings])
+    print_scores(list(strings), logs, as_json)
+    return 0
+
+
+def complete_run(run_dir: str, prefix: str, k: int) -> int:
+    """``automimic complete RUN PREFIX``: the k most probable completions under the RNN."""
+    from automimic.commands.automata_cmds import print_completions
+
+    model = _load(run_dir)
+    symbols = parse_string(prefix, model.alphabet)
+    completions = model.complete(symbols, k=k) if k else []
+    print_completions(model.alphabet, symbols, completions)
+    return 0
+
+
+def run_generate(args: argparse.Namespace) -> int:
+    """``automimic generate RUN``: strings sampled from the RNN, one a line."""
+    if args.n < 0 or args.max_length < 0:
+        raise CliError("-n and --max-length must be ≥ 0")
+    model = _load(args.run)
+    strings = model.sample(args.n, alpha=args.alpha, max_length=args.max_length, seed=args.seed)
+    sys.stdout.write("".join(model.vocabulary.format(s) + "\n" for s in strings))
+    return 0
+
+
+def run_gradients(args: argparse.Namespace) -> int:
+    """``automimic gradients RUN -o PLOT``: gradient flow through time and grad-norm history."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    model = _load(args.run)
+    strings = [s for s in model.sample(args.n, seed=args.seed, max_length=200) if s]
+    flow = model.gradient_flow(strings) if strings else np.ones(1)
+    norms = model.history.get("grad_norm", [])
+    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    left.semilogy(np.arange(len(flow)), flow, marker=".")
+    left.set(
+        xlabel="distance t − k",
+        ylabel="mean ‖∂s_t/∂s_k‖₂",
+        title=f"gradient flow through time ({model.config.cell})",
+    )
+    right.semilogy(np.arange(1, len(norms) + 1), norms, linewidth=0.7)
+    right.set(
+        xlabel="training step",
+        ylabel="gradient norm before clipping",
+        title="gradient norm history",
+    )
+    figure.tight_layout()
+    figure.savefig(args.out)
+    plt.close(figure)
+    print(f"wrote {args.out}")
+    return 0

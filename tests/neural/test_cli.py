@@ -1,0 +1,97 @@
+"""The neural commands: train, generate, score, complete, gradients; clear errors."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from automimic.cli import main
+from automimic.commands.neural_cmds import complete_run, score_run
+
+FAST = ["--hidden", "8", "--epochs", "2", "--batch-size", "16", "--quiet"]
+MARKOV = """\
+kind: markov
+alphabet: [A, B, E]
+start: {A: 0.6, E: 0.4}
+next:
+  A: {A: 0.3, B: 0.3, E: 0.3, $: 0.1}
+  B: {E: 1.0}
+  E: {A: 0.8, E: 0.1, $: 0.1}
+"""
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("cli")
+    corpus = folder / "corpus.txt"
+    corpus.write_text("ab\naab\nb\n\nabb\n" * 20)
+    assert main(["train", "--data", str(corpus), "--out", str(folder / "run"), *FAST]) == 0
+    return folder / "run"
+
+
+def test_train_on_a_corpus_writes_the_run(run):
+    names = {p.name for p in run.iterdir()}
+    assert {"model.pt", "training.pt", "history.json", "train.txt", "val.txt"} <= names
+    assert len(json.loads((run / "history.json").read_text())["val_bits"]) == 2
+
+
+def test_existing_run_needs_resume_or_force(run, capsys):
+    corpus = run / "train.txt"
+    before = (run / "model.pt").read_bytes()
+    assert main(["train", "--data", str(corpus), "--out", str(run), *FAST]) == 2
+    assert "--resume" in capsys.readouterr().err
+    assert (run / "model.pt").read_bytes() == before
+    assert main(["train", "--data", str(corpus), "--out", str(run), "--resume", "--quiet"]) == 0
+
+
+def test_generate_score_complete(run, capsys):
+    assert main(["generate", str(run), "-n", "5", "--seed", "1"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 5 and all(set(line) <= {"a", "b"} for line in lines)
+    assert score_run(str(run), ["ab", "b"], True) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [set(r) for r in rows] == [{"string", "probability", "log2_probability"}] * 2
+    assert complete_run(str(run), "a", 3) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 3
+
+
+def test_gradients_plot(run, tmp_path):
+    assert main(["gradients", str(run), "-o", str(tmp_path / "g.png"), "-n", "5"]) == 0
+    assert (tmp_path / "g.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_bad_corpus_and_bad_run(tmp_path, capsys):
+    (tmp_path / "empty.txt").write_text("")
+    assert main(["train", "--data", str(tmp_path / "empty.txt"), "--out", str(tmp_path / "r")]) == 2
+    assert "empty" in capsys.readouterr().err
+    (tmp_path / "val.txt").write_text("c\n")
+    (tmp_path / "t.txt").write_text("ab\n")
+    args = ["--data", str(tmp_path / "t.txt"), "--val", str(tmp_path / "val.txt")]
+    assert main(["train", *args, "--out", str(tmp_path / "r2"), *FAST]) == 2
+    assert "unknown symbol 'c' on line 1" in capsys.readouterr().err
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "model.pt").write_bytes(b"not a checkpoint")
+    assert main(["generate", str(tmp_path / "broken")]) == 2
+    assert "not a readable checkpoint" in capsys.readouterr().err
+
+
+def test_train_chars_stream(tmp_path):
+    (tmp_path / "text.txt").write_text("to be or not to be\n" * 30)
+    out = tmp_path / "run"
+    args = ["train", "--data", str(tmp_path / "text.txt"), "--chars", "--bptt", "16"]
+    assert main([*args, "--out", str(out), *FAST]) == 0
+    assert (out / "val.txt").read_text().endswith("to be\n")
+
+
+@pytest.mark.slow
+def test_train_from_an_automaton_in_a_subprocess(tmp_path):
+    (tmp_path / "abe.yaml").write_text(MARKOV)
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "automimic", "train", str(tmp_path / "abe.yaml"),
+               "--out", str(out), "--n-train", "300", "--n-val", "50", *FAST]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert len((out / "train.txt").read_text().splitlines()) == 300
+    assert "validation" in result.stdout

@@ -1,0 +1,155 @@
+"""Training: it learns, it resumes exactly, it refuses bad corpora, it runs under DDP."""
+
+import math
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import torch
+from conftest import ALPHABET, chain_log2prob
+
+import neural
+import neural.training
+from neural import CheckpointError, CorpusError, RNNConfig, TrainConfig, TrainingInterrupted
+
+TINY = RNNConfig(cell="gru", hidden_size=8, dropout=0.2, num_layers=2)
+
+
+def _bits_per_symbol(model, strings) -> float:
+    tokens = sum(len(s) + 1 for s in strings)
+    return float(-model.log_probability(strings).sum() / math.log(2) / tokens)
+
+
+@pytest.mark.slow
+def test_lstm_learns_the_markov_chain(chain_corpus):
+    model = neural.train(
+        chain_corpus["train"], chain_corpus["val"], ALPHABET,
+        RNNConfig(cell="lstm", hidden_size=16),
+        TrainConfig(epochs=10, lr=0.005, batch_size=32, patience=None),
+        seed=0, quiet=True,
+    )
+    test = chain_corpus["test"]
+    entropy = -sum(chain_log2prob(s) for s in test) / sum(len(s) + 1 for s in test)
+    assert _bits_per_symbol(model, test) - entropy < 0.02
+    assert model.history["train_bits"][-1] < model.history["train_bits"][0]
+
+
+def test_truncated_bptt_on_one_stream():
+    text = tuple("abcabcabcabc" * 40)
+    model = neural.train(
+        [text], [text[:60]], ("a", "b", "c"), RNNConfig(hidden_size=16),
+        TrainConfig(epochs=6, bptt=20, batch_size=4, lr=0.02, patience=None),
+        seed=0, quiet=True,
+    )
+    bits = model.history["val_bits"]
+    assert bits[-1] < 0.5 * bits[0]
+    assert model.next_symbol_distribution([("a", "b")])[0, 2] > 0.8
+
+
+def _interrupt_after(monkeypatch, calls: int) -> None:
+    original, count = neural.training._train_step, [0]
+
+    def step(*args, **kwargs):
+        count[0] += 1
+        if count[0] == calls:
+            os.kill(os.getpid(), signal.SIGINT)  # the handler only sets a flag
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(neural.training, "_train_step", step)
+
+
+@pytest.mark.parametrize("bptt", [None, 7])
+def test_resume_equals_uninterrupted(tmp_path, chain_corpus, monkeypatch, bptt):
+    data = (chain_corpus["train"][:150], chain_corpus["val"][:30], ALPHABET)
+    config = TrainConfig(epochs=3, batch_size=16, bptt=bptt, patience=None, schedule="cosine")
+    straight = neural.train(*data, TINY, config, seed=3, quiet=True, run_dir=tmp_path / "a")
+    _interrupt_after(monkeypatch, calls=13)
+    with pytest.raises(TrainingInterrupted):
+        neural.train(*data, TINY, config, seed=3, quiet=True, run_dir=tmp_path / "b")
+    assert (tmp_path / "b" / "training.pt").exists()
+    monkeypatch.undo()
+    resumed = neural.train(*data, seed=3, quiet=True, run_dir=tmp_path / "b", resume=True)
+    for key, value in straight.model.state_dict().items():
+        torch.testing.assert_close(resumed.model.state_dict()[key], value, rtol=0, atol=1e-6)
+    assert resumed.history["step_bits"] == pytest.approx(straight.history["step_bits"], abs=1e-6)
+    last = [torch.load(tmp_path / d / "training.pt", weights_only=True)["state_dict"]
+            for d in "ab"]
+    for key in last[0]:
+        torch.testing.assert_close(last[1][key], last[0][key], rtol=0, atol=1e-6)
+
+
+def test_resume_refuses_other_data_or_config(tmp_path, chain_corpus):
+    data = (chain_corpus["train"][:40], chain_corpus["val"][:10], ALPHABET)
+    config = TrainConfig(epochs=1, batch_size=16)
+    neural.train(*data, TINY, config, seed=0, quiet=True, run_dir=tmp_path)
+    with pytest.raises(FileExistsError, match="--resume"):
+        neural.train(*data, TINY, config, seed=0, quiet=True, run_dir=tmp_path)
+    with pytest.raises(CheckpointError, match="training data differs"):
+        neural.train(chain_corpus["train"][:41], *data[1:], seed=0, quiet=True,
+                     run_dir=tmp_path, resume=True)
+    with pytest.raises(CheckpointError, match="hidden_size: 8 → 9"):
+        neural.train(*data, RNNConfig(cell="gru", hidden_size=9, dropout=0.2, num_layers=2),
+                     seed=0, quiet=True, run_dir=tmp_path, resume=True)
+
+
+def test_early_stopping_keeps_the_best_model(tmp_path, chain_corpus):
+    model = neural.train(
+        chain_corpus["train"][:200], chain_corpus["val"][:50], ALPHABET,
+        RNNConfig(hidden_size=8), TrainConfig(epochs=30, lr=0.3, patience=2, batch_size=8),
+        seed=0, quiet=True, run_dir=tmp_path,
+    )
+    history = model.history
+    assert len(history["val_bits"]) < 30
+    best = history["best_epoch"]
+    assert history["val_bits"][best] == min(history["val_bits"])
+    assert _bits_per_symbol(model, chain_corpus["val"][:50]) == pytest.approx(
+        history["val_bits"][best], abs=1e-4
+    )
+    assert len(history["grad_norm"]) == len(history["step_bits"]) > 0
+
+
+@pytest.mark.parametrize(
+    "train_strings, val_strings, message",
+    [
+        ([("A", "X")], [], r"training corpus: unknown symbol 'X' on line 1"),
+        ([("A",), ("B",)], [("A",), ("A", "Q")], r"validation corpus: unknown symbol 'Q' on line 2"),
+        ([], [("A",)], "training corpus is empty"),
+    ],
+)
+def test_bad_corpus(train_strings, val_strings, message):
+    with pytest.raises(CorpusError, match=message):
+        neural.train(train_strings, val_strings, ALPHABET, seed=0, quiet=True)
+
+
+@pytest.mark.parametrize("alphabet", [(), ("a", "$"), ("a", "a")])
+def test_bad_alphabet(alphabet):
+    with pytest.raises(CorpusError):
+        neural.train([("a",)], [], alphabet, seed=0, quiet=True)
+
+
+@pytest.mark.slow
+def test_ddp_with_two_gloo_processes(tmp_path):
+    script = tmp_path / "ddp_train.py"
+    script.write_text(textwrap.dedent(f"""
+        import torch
+        import neural
+        torch.set_num_threads(1)
+        strings = [tuple("ab" * (i % 5 + 1)) for i in range(64)]
+        neural.train(strings, strings[:8], ("a", "b"), neural.RNNConfig(hidden_size=8),
+                     neural.TrainConfig(epochs=2, batch_size=8), seed=0, quiet=True,
+                     run_dir={str(tmp_path / "run")!r})
+    """))
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": os.getcwd()}
+    result = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
+         str(script)],
+        env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    model = neural.load(tmp_path / "run")
+    assert len(model.history["val_bits"]) == 2
+    assert np.allclose(model.next_symbol_distribution([()]).sum(), 1)
