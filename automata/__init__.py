@@ -49,3 +49,45 @@ __all__ = [
     "prefix_probability", "prefix_states", "probability", "reachable_states", "rejection",
     "render", "sample", "temper", "to_dict", "to_graphviz", "to_networkx", "to_symbols", "trace",
 ]
+
+# --- issue 5: analysis, operations, interchange, fitting ---
+from .analysis import (  # noqa: E402
+    entropy,
+    entropy_rate,
+    expected_length,
+    expected_visits,
+    inner_product,
+    kl_divergence,
+    kl_witness,
+    l2_distance,
+    most_probable_string,
+    total_probability,
+)
+from .conversions import dfa_to_pdfa, markov_to_pdfa  # noqa: E402
+from .dot import from_dot, to_dot  # noqa: E402
+from .fitting import fit_markov, select_markov  # noqa: E402
+from .interchange import from_json, read_automaton, to_json, write_automaton  # noqa: E402
+from .operations import (  # noqa: E402
+    complement,
+    count_accepted,
+    determinize,
+    difference,
+    intersection,
+    language_witness,
+    make_complete,
+    minimize,
+    same_language,
+    support,
+    trim,
+    union,
+)
+from .regex import regex_to_nfa  # noqa: E402
+
+__all__ += [
+    "complement", "count_accepted", "determinize", "dfa_to_pdfa", "difference", "entropy",
+    "entropy_rate", "expected_length", "expected_visits", "fit_markov", "from_dot", "from_json",
+    "inner_product", "intersection", "kl_divergence", "kl_witness", "l2_distance",
+    "language_witness", "make_complete", "markov_to_pdfa", "minimize", "most_probable_string",
+    "read_automaton", "regex_to_nfa", "same_language", "select_markov", "support", "to_dot",
+    "to_json", "total_probability", "trim", "union", "write_automaton",
+]

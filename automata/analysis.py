@@ -7,11 +7,15 @@ with 100k states are fine.
 
 from __future__ import annotations
 
+import heapq
+from collections import deque
+
 import numpy as np
 import scipy.sparse as sparse
 import scipy.sparse.linalg as sparse_linalg
 
-from .core import Automaton, symbol_matrix
+from .core import Automaton, dense_transition, symbol_matrix
+from .errors import AutomatonError, SizeLimitError
 from .probability import _require_probabilistic
 
 
@@ -59,3 +63,349 @@ def expected_length(a: Automaton) -> float:
     2.0
     """
     return float(expected_visits(a) @ symbol_matrix(a).sum(axis=1))
+
+
+MAX_PRODUCT_STATES = 250_000  # pair states of a product automaton (its linear system)
+MAX_PRODUCT_ENTRIES = 20_000_000  # cells of a dense (S, S, A) structure (160 MB)
+
+
+def check_size(n_states: int, n_symbols: int, *, what: str = "the automaton",
+               limit: int = MAX_PRODUCT_ENTRIES) -> None:
+    """Raise :class:`SizeLimitError` when a dense (states × states × symbols) structure for
+    ``what`` would exceed ``limit`` cells, before anything is allocated.
+
+    >>> check_size(100, 20)
+    >>> check_size(10_000, 20, what="a PFA")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    automata.errors.SizeLimitError: a PFA: 10000 states × 10000 states × 20 symbols = ...
+    """
+    cells = n_states * n_states * n_symbols
+    if cells > limit:
+        raise SizeLimitError(f"{what}: {n_states} states × {n_states} states × {n_symbols} "
+                             f"symbols = {cells} cells exceeds the limit of {limit}")
+
+
+def _row_entropy(rows: np.ndarray) -> np.ndarray:
+    """−Σ p log₂ p of each row, with 0 log 0 = 0."""
+    safe = np.where(rows > 0, rows, 1.0)
+    return -(rows * np.log2(safe)).sum(axis=1)
+
+
+def _require_deterministic(a: Automaton, what: str) -> None:
+    _require_probabilistic(a)
+    if not a.is_deterministic:
+        raise AutomatonError(f"{what} is exact for deterministic automata (pdfa, markov) only; "
+                             f"this is a {a.kind} (estimate it by sampling: "
+                             "automata.analysis.entropy_estimate)")
+
+
+def entropy(a: Automaton) -> float:
+    """The Shannon entropy −Σₓ P(x) log₂ P(x) of the string distribution, in bits (exact).
+
+    Each string is one path of a deterministic automaton, so the entropy is the expected sum of
+    the entropies of the next-symbol distributions (end of string included) along the path:
+    H = Σ_s visits(s) · H(row s).
+
+    >>> import automata as am
+    >>> a = am.loads("kind: markov\\nalphabet: [x]\\nstart: {x: 1.0}\\nnext: {x: {x: 0.5, $: 0.5}}")
+    >>> entropy(a)  # P(xⁿ) = 2⁻ⁿ for n ≥ 1
+    2.0
+    """
+    _require_deterministic(a, "the entropy")
+    rows = np.column_stack([a.symbol_prob, a.final])
+    return float(expected_visits(a) @ _row_entropy(rows))
+
+
+def entropy_rate(a: Automaton) -> float:
+    """Bits per symbol, end of string included: entropy / (expected length + 1).
+
+    This is the limit of Σᵢ −log₂ P(xᵢ) / Σᵢ (|xᵢ| + 1) over sampled strings, the floor that a
+    language model's cross-entropy per symbol approaches.
+
+    >>> import automata as am
+    >>> a = am.loads("kind: markov\\nalphabet: [x]\\nstart: {x: 1.0}\\nnext: {x: {x: 0.5, $: 0.5}}")
+    >>> round(entropy_rate(a), 12)
+    0.666666666667
+    """
+    _require_deterministic(a, "the entropy rate")
+    visits = expected_visits(a)
+    rows = np.column_stack([a.symbol_prob, a.final])
+    return float(visits @ _row_entropy(rows) / (visits @ rows.sum(axis=1)))
+
+
+def entropy_estimate(a: Automaton, n: int = 10_000, *, seed=None) -> tuple[float, float]:
+    """Monte-Carlo entropy in bits, −mean log₂ P(x) over ``n`` sampled strings, and its standard
+    error: for any probabilistic kind (the exact value needs a deterministic automaton).
+
+    >>> import automata as am
+    >>> a = am.loads("kind: markov\\nalphabet: [x]\\nstart: {x: 1.0}\\nnext: {x: {x: 0.5, $: 0.5}}")
+    >>> mean, error = entropy_estimate(a, 4000, seed=0)
+    >>> abs(mean - 2.0) < 4 * error
+    True
+    """
+    from .probability import log_probability
+    from .sampling import sample
+
+    _require_probabilistic(a)
+    bits = -np.asarray(log_probability(a, list(sample(a, n, seed=seed, max_length=None)))) / np.log(2)
+    return float(bits.mean()), float(bits.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
+
+
+def _same_alphabet(a: Automaton, b: Automaton) -> None:
+    _require_probabilistic(a)
+    _require_probabilistic(b)
+    if a.alphabet != b.alphabet:
+        raise AutomatonError(f"the alphabets differ: {list(a.alphabet)} and {list(b.alphabet)}")
+
+
+def pair_graph(a: Automaton, b: Automaton, follow: np.ndarray | None = None):
+    """The pair states (s, t) of two deterministic automata reachable from (start, start).
+
+    A symbol is followed from (s, t) when both give it a positive probability, or, with
+    ``follow`` (an (S_a, A) boolean mask), when ``follow[s, σ]`` holds. Returns ``(pairs,
+    source, symbol, target)``: the (P, 2) pair states in the order found (the start first) and
+    the moves between them as indices into ``pairs``. A move that ``follow`` allows but ``b``
+    lacks gets target -1.
+    """
+    n_b = len(b.states)
+    if follow is None:
+        follow = a.symbol_prob > 0
+        both = True
+    else:
+        both = False
+    index = {a.start * n_b + b.start: 0}
+    codes = [a.start * n_b + b.start]
+    frontier = np.array(codes, dtype=np.int64)
+    sources, symbols, targets = [], [], []
+    while frontier.size:
+        s, t = frontier // n_b, frontier % n_b
+        ok = follow[s] & ((b.symbol_prob[t] > 0) if both else True)
+        rows, sym = np.nonzero(ok)
+        s_next, t_next = a.next_state[s[rows], sym], b.next_state[t[rows], sym]
+        alive = (t_next >= 0) & (b.symbol_prob[t[rows], sym] > 0)
+        new_codes = np.where(alive, s_next * n_b + np.maximum(t_next, 0), -1)
+        found = []
+        for code in np.unique(new_codes[new_codes >= 0]).tolist():
+            if code not in index:
+                if len(index) >= MAX_PRODUCT_STATES:
+                    raise SizeLimitError(f"the product automaton has more than "
+                                         f"{MAX_PRODUCT_STATES} reachable pair states")
+                index[code] = len(codes)
+                codes.append(code)
+                found.append(code)
+        sources.append(np.array([index[c] for c in frontier[rows].tolist()], dtype=np.int64))
+        symbols.append(sym)
+        targets.append(np.array([index[c] if c >= 0 else -1 for c in new_codes.tolist()],
+                                dtype=np.int64))
+        frontier = np.array(found, dtype=np.int64)
+    pairs = np.array(codes, dtype=np.int64)
+    pairs = np.column_stack([pairs // n_b, pairs % n_b])
+    return pairs, _join(sources), _join(symbols), _join(targets)
+
+
+def _join(parts: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+
+def _solve_visits(n: int, source: np.ndarray, target: np.ndarray, weight: np.ndarray,
+                  start: np.ndarray) -> np.ndarray:
+    """v = start (I − M)⁻¹ for the sparse M[source, target] += weight."""
+    moves = sparse.csr_matrix((weight, (source, target)), shape=(n, n))
+    system = (sparse.identity(n, format="csc") - moves.T).tocsc()
+    return np.atleast_1d(sparse_linalg.spsolve(system, start))
+
+
+def inner_product(a: Automaton, b: Automaton) -> float:
+    """Σₓ P(x) Q(x), exactly, through the product automaton.
+
+    Two deterministic automata: the reachable pair states only (sparse). Otherwise the
+    Kronecker product Σ_σ T_a[σ] ⊗ T_b[σ], refused with :class:`SizeLimitError` when it would
+    be too large.
+
+    >>> import automata as am
+    >>> a = am.loads("kind: markov\\nalphabet: [x]\\nstart: {x: 1.0}\\nnext: {x: {x: 0.5, $: 0.5}}")
+    >>> round(inner_product(a, a), 12)  # Σ_{n≥1} 4⁻ⁿ
+    0.333333333333
+    """
+    _same_alphabet(a, b)
+    if a.is_deterministic and b.is_deterministic:
+        pairs, source, symbol, target = pair_graph(a, b)
+        s, t = pairs[source, 0], pairs[source, 1]
+        weight = a.symbol_prob[s, symbol] * b.symbol_prob[t, symbol]
+        start = np.zeros(len(pairs))
+        start[0] = 1.0
+        visits = _solve_visits(len(pairs), source, target, weight, start)
+        return float(visits @ (a.final[pairs[:, 0]] * b.final[pairs[:, 1]]))
+    return _kronecker_inner_product(a, b)
+
+
+DENSE_PRODUCT_STATES = 1200  # up to here the Kronecker system is solved densely (LU)
+
+
+def _kronecker_inner_product(a: Automaton, b: Automaton) -> float:
+    """αₐ ⊗ α_b · (I − Σ_σ T_a[σ] ⊗ T_b[σ])⁻¹ · fₐ ⊗ f_b.
+
+    Small products are solved densely; larger ones with GMRES on the matrix-free operator
+    W ↦ W − Σ_σ T_a[σ] W T_b[σ]ᵀ on (S_a, S_b) matrices, so the (S_a S_b)² matrix never exists.
+    """
+    ta, tb = dense_transition(a), dense_transition(b)
+    n_a, n_b = len(a.states), len(b.states)
+    n = n_a * n_b
+    if n > MAX_PRODUCT_STATES:
+        raise SizeLimitError(f"the product of a {n_a}-state {a.kind} and a {n_b}-state {b.kind} "
+                             f"has {n} states, over the limit of {MAX_PRODUCT_STATES}")
+    stop = np.kron(a.final, b.final)
+    if n <= DENSE_PRODUCT_STATES:
+        moves = sum(np.kron(x, y) for x, y in zip(ta, tb, strict=True))
+        backward = np.linalg.solve(np.identity(n) - moves, stop)
+        return float(np.kron(a.initial, b.initial) @ backward)
+
+    def apply(w: np.ndarray) -> np.ndarray:
+        matrix = w.reshape(n_a, n_b)
+        moved = sum(x @ matrix @ y.T for x, y in zip(ta, tb, strict=True))
+        return (matrix - moved).ravel()
+
+    operator = sparse_linalg.LinearOperator((n, n), matvec=apply, dtype=float)
+    backward, info = sparse_linalg.gmres(operator, stop, rtol=1e-14, atol=1e-300, restart=200,
+                                         maxiter=50)
+    residual = np.abs(apply(backward) - stop).max()
+    if info != 0 and residual > 1e-10 * np.abs(stop).max():
+        raise AutomatonError(f"the product system did not converge (residual {residual:.2g})")
+    return float(a.initial @ backward.reshape(n_a, n_b) @ b.initial)
+
+
+def l2_distance(a: Automaton, b: Automaton) -> float:
+    """(Σₓ (P(x) − Q(x))²)^½ = (⟨P,P⟩ + ⟨Q,Q⟩ − 2⟨P,Q⟩)^½, exactly up to rounding (about 1e-8
+    for equal distributions, as the square root of a cancelled difference).
+
+    >>> import automata as am
+    >>> a = am.loads("kind: markov\\nalphabet: [x]\\nstart: {x: 1.0}\\nnext: {x: {x: 0.5, $: 0.5}}")
+    >>> b = am.loads("kind: markov\\nalphabet: [x]\\nstart: {x: 1.0}\\nnext: {x: {$: 1.0}}")
+    >>> round(l2_distance(a, b) ** 2, 12)  # (1 − ½)² + Σ_{n≥2} 4⁻ⁿ
+    0.333333333333
+    """
+    squared = inner_product(a, a) + inner_product(b, b) - 2 * inner_product(a, b)
+    return float(np.sqrt(max(squared, 0.0)))
+
+
+def kl_divergence(p: Automaton, q: Automaton) -> float:
+    """KL(P ‖ Q) = Σₓ P(x) log₂ (P(x) / Q(x)) in bits, exactly, for deterministic P and Q.
+
+    Walks the pair states that P can reach: the divergence is Σ visits(s, t) · KL(row s ‖ row t)
+    over next-symbol distributions (end included). It is ``inf`` when Q gives probability 0 to a
+    string that P can produce (see :func:`kl_witness` for one).
+
+    >>> import automata as am
+    >>> a = am.loads("kind: markov\\nalphabet: [x]\\nstart: {x: 1.0}\\nnext: {x: {x: 0.5, $: 0.5}}")
+    >>> b = am.loads("kind: markov\\nalphabet: [x]\\nstart: {x: 1.0}\\nnext: {x: {x: 0.75, $: 0.25}}")
+    >>> round(kl_divergence(a, b), 12)  # 2 visits × KL((½, ½) ‖ (¾, ¼))
+    0.415037499279
+    """
+    _same_alphabet(p, q)
+    for x in (p, q):
+        _require_deterministic(x, "the KL divergence")
+    pairs, source, symbol, target = pair_graph(p, q, follow=p.symbol_prob > 0)
+    if np.any(target < 0) or np.any((p.final[pairs[:, 0]] > 0) & (q.final[pairs[:, 1]] == 0)):
+        return float("inf")
+    start = np.zeros(len(pairs))
+    start[0] = 1.0
+    visits = _solve_visits(len(pairs), source, target, p.symbol_prob[pairs[source, 0], symbol],
+                           start)
+    rows_p = np.column_stack([p.symbol_prob, p.final])[pairs[:, 0]]
+    rows_q = np.column_stack([q.symbol_prob, q.final])[pairs[:, 1]]
+    positive = rows_p > 0
+    ratio = np.log2(np.where(positive, rows_p, 1.0) / np.where(positive, rows_q, 1.0))
+    return float(max(visits @ (rows_p * ratio).sum(axis=1), 0.0))
+
+
+def kl_witness(p: Automaton, q: Automaton) -> tuple[str, ...] | None:
+    """A shortest string with P(x) > 0 and Q(x) = 0 (deterministic P and Q), or None.
+
+    >>> import automata as am
+    >>> a = am.loads("kind: markov\\nalphabet: [x]\\nstart: {x: 1.0}\\nnext: {x: {x: 0.5, $: 0.5}}")
+    >>> b = am.loads("kind: markov\\nalphabet: [x]\\nstart: {x: 1.0}\\nnext: {x: {$: 1.0}}")
+    >>> kl_witness(a, b)
+    ('x', 'x')
+    """
+    _same_alphabet(p, q)
+    for x in (p, q):
+        _require_deterministic(x, "the KL divergence")
+    start = (p.start, q.start)
+    words: dict[tuple[int, int], tuple[str, ...]] = {start: ()}
+    queue = deque([start])
+    while queue:
+        s, t = queue.popleft()
+        if p.final[s] > 0 and q.final[t] == 0:
+            return words[s, t]
+        for i in np.flatnonzero(p.symbol_prob[s] > 0):
+            if q.next_state[t, i] < 0 or q.symbol_prob[t, i] == 0:
+                return _shortest_completion(p, int(p.next_state[s, i]), words[s, t] +
+                                            (p.alphabet[i],))
+            pair = (int(p.next_state[s, i]), int(q.next_state[t, i]))
+            if pair not in words:
+                words[pair] = words[s, t] + (p.alphabet[i],)
+                queue.append(pair)
+    return None
+
+
+def _shortest_completion(a: Automaton, state: int, prefix: tuple[str, ...]) -> tuple[str, ...]:
+    """``prefix`` followed by a shortest suffix that ``a`` can stop after, from ``state``."""
+    words = {state: prefix}
+    queue = deque([state])
+    while queue:
+        s = queue.popleft()
+        if a.final[s] > 0:
+            return words[s]
+        for i in np.flatnonzero(a.symbol_prob[s] > 0):
+            target = int(a.next_state[s, i])
+            if target not in words:
+                words[target] = words[s] + (a.alphabet[i],)
+                queue.append(target)
+    raise AutomatonError("unreachable: every reachable state of a valid automaton can stop")
+
+
+def most_probable_string(a: Automaton, *,
+                         max_expansions: int = 200_000) -> tuple[tuple[str, ...], float]:
+    """The most probable string and its probability.
+
+    Deterministic kinds: exact and polynomial, a shortest path (Dijkstra on −log p) from the start
+    to the end of the string, since each string is one path. Other kinds: exact best-first search
+    over strings (:func:`automata.complete`), which raises :class:`SizeLimitError` after
+    ``max_expansions`` expansions.
+
+    >>> import automata as am
+    >>> a = am.loads("kind: markov\\nalphabet: [x, y]\\nstart: {x: 1.0}\\nnext: {x: {y: 0.7, $: 0.3}, y: {$: 1}}")
+    >>> most_probable_string(a)
+    (('x', 'y'), 0.7)
+    """
+    _require_probabilistic(a)
+    if not a.is_deterministic:
+        from .search import complete
+
+        [(best, probability)] = complete(a, "", 1, max_expansions=max_expansions)
+        return best, probability
+    with np.errstate(divide="ignore"):
+        cost = -np.log(a.symbol_prob)
+        stop = -np.log(a.final)
+    done = np.zeros(len(a.states), dtype=bool)
+    best: dict[int, tuple[float, tuple[str, ...]]] = {a.start: (0.0, ())}
+    heap = [(0.0, 0, a.start, False)]  # (cost, tie-breaker, state, stopped)
+    counter = 1
+    while heap:
+        value, _, s, stopped = heapq.heappop(heap)
+        if stopped:
+            return best[s][1], float(np.exp(-value))
+        if done[s]:
+            continue
+        done[s] = True
+        if np.isfinite(stop[s]):
+            heapq.heappush(heap, (value + stop[s], counter, s, True))
+            counter += 1
+        for i in np.flatnonzero(np.isfinite(cost[s])):
+            t, total = int(a.next_state[s, i]), value + cost[s, i]
+            if not done[t] and (t not in best or total < best[t][0]):
+                best[t] = (total, best[s][1] + (a.alphabet[i],))
+                heapq.heappush(heap, (total, counter, t, False))
+                counter += 1
+    raise AutomatonError("unreachable: a valid probabilistic automaton stops somewhere")

@@ -1,0 +1,210 @@
+"""Fit order-k Markov chains (n-gram models with add-λ smoothing) from strings, as PDFAs.
+
+A state is a *context*, what the model remembers of the string read so far:
+
+- an **anchored** context: the whole prefix, while it is shorter than k symbols (the start state
+  is the empty anchored context), named ``^`` followed by the joined symbols (``^``, ``^a``,
+  ``^ab`` ...);
+- a **full** context: the last k symbols, named by joining them (``abc``).
+
+The distribution of a context is its counts of the next symbol (or the end of the string ``$``)
+plus λ each, normalised: P(σ | c) = (n(c, σ) + λ) / (n(c) + λ (A + 1)).
+
+**Back-off.** Only contexts seen in training become states. When the context after a move was
+never seen, the automaton moves to the state of its *longest seen suffix*: the suffix statistics
+pool every position of the training strings whose last j symbols are that suffix, so the empty
+suffix (named ``ε``) holds the unigram counts of symbols and ends. With λ > 0 every state gives
+every symbol and ``$`` a positive probability and every move has a target, so every string over
+the alphabet gets a positive probability. Names that would collide get a ``'`` appended.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, deque
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from .core import END, Automaton
+from .errors import AutomatonError, UnknownSymbolError
+from .loading import markov_start_state
+from .strings import StringLike, format_string, single_characters
+
+ANCHOR = -1  # first item of an anchored context: (ANCHOR, *codes) = "the string so far is codes"
+Context = tuple[int, ...]
+
+
+def _encode_all(strings: Iterable[StringLike], alphabet: tuple[str, ...]) -> list[list[int]]:
+    table = {symbol: i for i, symbol in enumerate(alphabet)}
+    split = single_characters(alphabet)
+    encoded = []
+    for string in strings:
+        if isinstance(string, str):
+            string = tuple(string) if split else string.split()
+        try:
+            encoded.append([table[str(symbol)] for symbol in string])
+        except KeyError:
+            bad = next(str(s) for s in string if str(s) not in table)
+            raise UnknownSymbolError(f"unknown symbol {bad!r} in training string "
+                                     f"{format_string(alphabet, [str(s) for s in string])!r}; "
+                                     f"the alphabet is {list(alphabet)}") from None
+    return encoded
+
+
+def _count_contexts(encoded: list[list[int]], order: int, end: int) -> Counter:
+    """n(c, σ) for every context c seen before every next symbol σ (``end`` codes ``$``)."""
+    counts: Counter = Counter()
+    for codes in encoded:
+        sequence = codes + [end]
+        for t, following in enumerate(sequence):
+            if t < order:
+                counts[(ANCHOR, *codes[:t]), following] += 1
+            lowest = max(0, t - order)
+            counts.update((tuple(codes[start:t]), following) for start in range(lowest, t + 1))
+    return counts
+
+
+def _successor(context: Context, code: int, order: int, seen: set) -> Context:
+    """The state after ``code`` in ``context``: the context itself if seen, else its longest
+    seen suffix (the empty context always exists)."""
+    if context[:1] == (ANCHOR,):
+        history = context[1:] + (code,)
+        if len(history) < order and (ANCHOR, *history) in seen:
+            return (ANCHOR, *history)
+    else:
+        history = context + (code,)
+    history = history[len(history) - order:] if order else ()
+    for length in range(len(history), 0, -1):
+        if history[-length:] in seen:
+            return history[-length:]
+    return ()
+
+
+def _name(context: Context, alphabet: tuple[str, ...], marker: str) -> str:
+    if context[:1] == (ANCHOR,):
+        return marker + format_string(alphabet, [alphabet[c] for c in context[1:]])
+    return format_string(alphabet, [alphabet[c] for c in context]) if context else "ε"
+
+
+def _unique_names(contexts: list[Context], alphabet: tuple[str, ...]) -> list[str]:
+    marker = markov_start_state(alphabet)
+    names: list[str] = []
+    taken: set[str] = set()
+    for context in contexts:
+        name = _name(context, alphabet, marker)
+        while name in taken:
+            name += "'"
+        taken.add(name)
+        names.append(name)
+    return names
+
+
+def _build(counts: Counter, alphabet: tuple[str, ...], order: int, smoothing: float,
+           has_data: bool) -> Automaton:
+    n_symbols = len(alphabet)
+    table: dict[Context, np.ndarray] = {}
+    for (context, following), n in counts.items():
+        table.setdefault(context, np.zeros(n_symbols + 1))[following] += n
+    table.setdefault((), np.zeros(n_symbols + 1))
+    seen = set(table)
+    start: Context = (ANCHOR,) if order and has_data else ()
+    index = {start: 0}
+    queue, rows, targets = deque([start]), [], []
+    while queue:
+        context = queue.popleft()
+        row = table[context] + smoothing
+        if row.sum() == 0:
+            raise AutomatonError("no training strings and smoothing 0: no distribution to fit")
+        row = row / row.sum()
+        successors = []
+        for code in range(n_symbols):
+            if row[code] == 0:
+                successors.append(-1)
+                continue
+            target = _successor(context, code, order, seen)
+            if target not in index:
+                index[target] = len(index)
+                queue.append(target)
+            successors.append(index[target])
+        rows.append(row)
+        targets.append(successors)
+    probabilities = np.array(rows).reshape(len(rows), n_symbols + 1)
+    initial = np.zeros(len(index))
+    initial[0] = 1.0
+    return Automaton(kind="pdfa", alphabet=alphabet, states=_unique_names(list(index), alphabet),
+                     initial=initial, final=probabilities[:, -1],
+                     next_state=np.array(targets, dtype=np.int64).reshape(len(rows), n_symbols),
+                     symbol_prob=probabilities[:, :-1], name=f"markov-order-{order}",
+                     description=f"order-{order} Markov chain, add-{smoothing:g} smoothing")
+
+
+def _check(alphabet: Sequence[str], order: int, smoothing: float) -> tuple[str, ...]:
+    if isinstance(alphabet, str) or not alphabet:
+        raise AutomatonError(f"alphabet must be a non-empty list of symbols (got {alphabet!r})")
+    if END in alphabet:
+        raise AutomatonError(f"{END!r} is reserved for the end of the string and cannot be a symbol")
+    if not isinstance(order, int | np.integer) or order < 0:
+        raise AutomatonError(f"order must be a non-negative integer (got {order!r})")
+    if not np.isfinite(smoothing) or smoothing < 0:
+        raise AutomatonError(f"smoothing must be a finite number ≥ 0 (got {smoothing!r})")
+    return tuple(str(symbol) for symbol in alphabet)
+
+
+def fit_markov(strings: Iterable[StringLike], *, alphabet: Sequence[str], order: int = 1,
+               smoothing: float = 1.0) -> Automaton:
+    """An order-``order`` Markov chain fitted from ``strings`` with add-``smoothing`` counts.
+
+    Each string is a sequence of symbols (a ``str`` is split into characters when every symbol is
+    one character, else on whitespace). The result is a complete ``pdfa`` whose states are the
+    contexts seen in training (see the module docstring for the names and the back-off); with
+    ``smoothing > 0`` every string over the alphabet has a positive probability.
+
+    Examples
+    --------
+    >>> import automata as am
+    >>> m = fit_markov(["ab", "a"], alphabet=["a", "b"], order=1, smoothing=0.0)
+    >>> m.states
+    ('^', 'a', 'b')
+    >>> am.probability(m, "ab")  # P(a | start) P(b | a) P($ | b) = 1 · 1/2 · 1
+    0.5
+    """
+    symbols = _check(alphabet, order, smoothing)
+    encoded = _encode_all(strings, symbols)
+    counts = _count_contexts(encoded, int(order), end=len(symbols))
+    return _build(counts, symbols, int(order), float(smoothing), has_data=bool(encoded))
+
+
+def select_markov(train: Iterable[StringLike], val: Iterable[StringLike], *,
+                  alphabet: Sequence[str], orders: Sequence[int] = (0, 1, 2, 3, 4),
+                  smoothings: Sequence[float] = (0.01, 0.1, 0.5, 1.0),
+                  ) -> tuple[Automaton, int, float]:
+    """The Markov chain (and its order and smoothing) with the highest validation log-likelihood.
+
+    Every pair of ``orders`` × ``smoothings`` is fitted on ``train`` and scored by Σ log P(x) over
+    ``val``; ties go to the pair listed first.
+
+    Examples
+    --------
+    >>> model, order, smoothing = select_markov(["ab"] * 20, ["ab"] * 5, alphabet=["a", "b"],
+    ...                                         orders=(0, 1), smoothings=(0.1, 1.0))
+    >>> order, smoothing
+    (1, 0.1)
+    """
+    from .probability import log_probability
+
+    symbols = _check(alphabet, 0, 1.0)
+    encoded = _encode_all(train, symbols)
+    held_out = [tuple(symbols[c] for c in codes) for codes in _encode_all(val, symbols)]
+    best: tuple[float, Automaton, int, float] | None = None
+    for order in orders:
+        _check(symbols, order, 1.0)
+        counts = _count_contexts(encoded, int(order), end=len(symbols))
+        for smoothing in smoothings:
+            _check(symbols, order, smoothing)
+            model = _build(counts, symbols, int(order), float(smoothing), has_data=bool(encoded))
+            score = float(np.sum(log_probability(model, held_out))) if held_out else 0.0
+            if best is None or score > best[0]:
+                best = (score, model, int(order), float(smoothing))
+    if best is None:
+        raise AutomatonError("select_markov needs at least one order and one smoothing")
+    return best[1], best[2], best[3]

@@ -1,0 +1,173 @@
+"""Exact analysis against brute-force enumeration, hand-worked values and Monte Carlo."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from strategies import all_strings, markov_chains, pdfas, probabilistic_automata
+
+import automata as am
+from automata.analysis import check_size, entropy_estimate
+
+GEOMETRIC = am.loads("kind: markov\nalphabet: [x]\nstart: {x: 1.0}\nnext: {x: {x: 0.5, $: 0.5}}")
+LENGTH = 7  # brute-force enumeration length
+
+
+def brute(a, length=LENGTH):
+    """{string: P(string)} for every string up to ``length``, and the mass beyond it."""
+    strings = all_strings(a.alphabet, length)
+    probabilities = dict(zip(strings, am.probability(a, strings), strict=True))
+    return probabilities, max(0.0, 1.0 - sum(probabilities.values()))
+
+
+def test_hand_worked_values():
+    assert am.entropy(GEOMETRIC) == pytest.approx(2.0)  # Σ n 2⁻ⁿ
+    assert am.entropy_rate(GEOMETRIC) == pytest.approx(2 / 3)  # 2 bits / (E|x| + 1 = 3)
+    assert am.inner_product(GEOMETRIC, GEOMETRIC) == pytest.approx(1 / 3)
+    assert am.most_probable_string(GEOMETRIC) == (("x",), 0.5)
+
+
+@given(probabilistic_automata(max_states=3, max_symbols=2),
+       probabilistic_automata(max_states=3, max_symbols=2))
+@settings(max_examples=40)
+def test_inner_product_matches_enumeration_plus_tail_bound(a, b):
+    if a.alphabet != b.alphabet:
+        with pytest.raises(am.AutomatonError, match="alphabets differ"):
+            am.inner_product(a, b)
+        return
+    pa, tail_a = brute(a)
+    pb, tail_b = brute(b)
+    enumerated = sum(pa[x] * pb[x] for x in pa)
+    # Σ_{|x|>L} P(x) Q(x) ≤ min(P(|x|>L), Q(|x|>L)) since both are ≤ 1
+    assert enumerated - 1e-9 <= am.inner_product(a, b) <= enumerated + min(tail_a, tail_b) + 1e-9
+    assert am.inner_product(a, b) == pytest.approx(am.inner_product(b, a), abs=1e-12)
+
+
+@given(probabilistic_automata(max_states=3, max_symbols=2),
+       probabilistic_automata(max_states=3, max_symbols=2),
+       probabilistic_automata(max_states=3, max_symbols=2))
+@settings(max_examples=30)
+def test_l2_is_a_metric(a, b, c):
+    assert am.l2_distance(a, a) == pytest.approx(0.0, abs=1e-6)
+    if not a.alphabet == b.alphabet == c.alphabet:
+        return
+    ab, bc, ac = am.l2_distance(a, b), am.l2_distance(b, c), am.l2_distance(a, c)
+    assert ab == pytest.approx(am.l2_distance(b, a), abs=1e-9)
+    assert ac <= ab + bc + 1e-6
+
+
+@given(pdfas(max_states=3, max_symbols=2), pdfas(max_states=3, max_symbols=2))
+@settings(max_examples=40)
+def test_l2_and_kl_match_enumeration(a, b):
+    if a.alphabet != b.alphabet:
+        return
+    pa, tail_a = brute(a, 8)
+    pb, tail_b = brute(b, 8)
+    squared = sum((pa[x] - pb[x]) ** 2 for x in pa)
+    assert squared - 1e-9 <= am.l2_distance(a, b) ** 2 <= squared + tail_a + tail_b + 1e-6
+    kl = am.kl_divergence(a, b)
+    assert kl >= 0 and am.kl_divergence(a, a) == pytest.approx(0.0, abs=1e-9)
+    witness = am.kl_witness(a, b)
+    if math.isinf(kl):
+        assert am.probability(a, witness) > 0 and am.probability(b, witness) == 0
+    else:
+        assert witness is None
+        if tail_a < 1e-3:  # the enumerated strings hold nearly all of P
+            partial = sum(p * math.log2(p / pb[x]) for x, p in pa.items() if p > 0)
+            assert kl == pytest.approx(partial, abs=0.05)
+
+
+@given(pdfas(max_states=4, max_symbols=2), st.data())
+@settings(max_examples=30)
+def test_equivalence_agrees_with_l2(a, data):
+    copy = am.from_dict(am.to_dict(a))
+    assert am.equivalent(a, copy) and am.l2_distance(a, copy) < 1e-6
+    other = data.draw(pdfas(max_states=4, max_symbols=2))
+    if other.alphabet != a.alphabet:
+        return
+    same = am.equivalent(a, other, atol=1e-9)
+    assert same == (am.l2_distance(a, other) < 1e-6)
+
+
+def test_kl_infinite_when_q_gives_zero():
+    p = am.loads("kind: markov\nalphabet: [x, y]\nstart: {x: 1.0}\n"
+                 "next: {x: {y: 0.5, $: 0.5}, y: {$: 1.0}}")
+    q = am.loads("kind: markov\nalphabet: [x, y]\nstart: {x: 1.0}\n"
+                 "next: {x: {$: 1.0}, y: {$: 1.0}}")
+    assert math.isinf(am.kl_divergence(p, q)) and am.kl_witness(p, q) == ("x", "y")
+    assert am.kl_divergence(q, p) == pytest.approx(1.0)  # log₂(1 / 0.5) on the one string
+    with pytest.raises(am.AutomatonError, match="deterministic"):
+        am.kl_divergence(am.loads(_PFA), am.loads(_PFA))
+
+
+_PFA = """kind: pfa
+alphabet: [a, b]
+start: {q0: 0.6, q1: 0.4}
+states:
+  q0: {final: 0.2, next: {a: {q0: 0.3, q1: 0.3}, b: {q1: 0.2}}}
+  q1: {final: 0.5, next: {b: {q0: 0.5}}}
+"""
+
+
+@given(pdfas(max_states=4, max_symbols=3) | markov_chains(max_symbols=3))
+@settings(max_examples=30)
+def test_entropy_against_monte_carlo_and_enumeration(a):
+    exact = am.entropy(a)
+    mean, error = entropy_estimate(a, 3000, seed=7)
+    assert abs(mean - exact) <= 5 * error + 1e-9
+    pa, tail = brute(a, 6)
+    enumerated = -sum(p * math.log2(p) for p in pa.values() if p > 0)
+    assert enumerated <= exact + 1e-9
+    rate = am.entropy_rate(a)
+    assert rate == pytest.approx(exact / (am.expected_length(a) + 1))
+
+
+@given(probabilistic_automata(max_states=4, max_symbols=2))
+@settings(max_examples=40)
+def test_most_probable_string_beats_every_enumerated_string(a):
+    best, p = am.most_probable_string(a)
+    assert am.probability(a, best) == pytest.approx(p)
+    pa, _ = brute(a, 6)
+    assert max(pa.values()) <= p + 1e-12
+
+
+def test_entropy_needs_a_deterministic_kind_and_size_guards():
+    with pytest.raises(am.AutomatonError, match="deterministic"):
+        am.entropy(am.loads(_PFA))
+    with pytest.raises(am.SizeLimitError):
+        check_size(50_000, 20)
+    big = am.Automaton(kind="pfa", alphabet=("a",), states=tuple(map(str, range(600))),
+                       initial=np.eye(600)[0], final=np.full(600, 0.5),
+                       transition=np.full((1, 600, 600), 0.5 / 600))
+    with pytest.raises(am.SizeLimitError, match="product"):
+        am.inner_product(big, big)
+
+
+def test_pfa_product_matches_dense_kronecker():
+    rng = np.random.default_rng(3)
+    n, n_symbols = 40, 3  # 1600 product states: the matrix-free (GMRES) path
+    weights = rng.random((n_symbols + 1, n, n)) * (rng.random((n_symbols + 1, n, n)) < 0.2)
+    weights[:, np.arange(n), (np.arange(n) + 1) % n] += 0.1
+    totals = weights[:n_symbols].sum(axis=(0, 2)) + weights[n_symbols].sum(axis=1)
+    a = am.Automaton(kind="pfa", alphabet=("a", "b", "c"), states=tuple(map(str, range(n))),
+                     initial=np.eye(n)[0], final=weights[n_symbols].sum(axis=1) / totals,
+                     transition=weights[:n_symbols] / totals[None, :, None])
+    moves = sum(np.kron(t, t) for t in a.transition)
+    dense = np.kron(a.initial, a.initial) @ np.linalg.solve(np.identity(n * n) - moves,
+                                                            np.kron(a.final, a.final))
+    assert am.inner_product(a, a) == pytest.approx(dense, rel=1e-10)
+
+
+def test_mixed_kinds_use_the_kronecker_product():
+    pfa, pdfa = am.loads(_PFA), am.as_probabilistic(am.loads(
+        "kind: dfa\nalphabet: [a, b]\nstart: s\nstates: {s: {final: true, next: {a: s, b: s}}}"))
+    pa, tail_a = brute(pfa, 10)
+    pb, _ = brute(pdfa, 10)
+    enumerated = sum(pa[x] * pb[x] for x in pa)
+    assert enumerated - 1e-12 <= am.inner_product(pfa, pdfa) <= enumerated + tail_a + 1e-12
+    assert list(itertools.islice(pa, 1)) == [()]
