@@ -344,6 +344,9 @@ def _read_start(document: _Document, kind: str, value: Any, states: list[str],
     for name in start:
         if name not in states:
             raise document.error(path, f"unknown state (got {name!r}, expected one of {states})")
+    total = sum(start.values())
+    if kind in ("pfa", "pdfa", "markov") and not normalize and abs(total - 1) > TOLERANCE:
+        raise document.error(path, f"start probabilities must sum to 1 (got {total:.9g})")
     if kind in ("dfa", "pdfa") and sum(1 for w in start.values() if w > 0) != 1:
         raise document.error(path, f"a {kind} has exactly one start state (got {list(start)})")
     if not start or not any(start.values()):
