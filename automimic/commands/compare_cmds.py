@@ -1,0 +1,178 @@
+"""``automimic compare`` (a trained run or another automaton against the truth) and
+``automimic run`` (the whole pipeline: automaton → corpus → RNN → report)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import automimic
+from automimic.errors import CliError
+
+DEFAULT_EXAMPLE = "i_before_e_pfa.yaml"
+
+
+def default_example() -> Path:
+    """The automaton ``automimic run`` uses when no file is given (in the repository's examples)."""
+    return Path(automimic.__file__).resolve().parents[1] / "examples" / DEFAULT_EXAMPLE
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    _add_compare(subparsers)
+    _add_run(subparsers)
+
+
+def _add_compare(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "compare", help="measure a trained RNN (or another automaton) against the true automaton",
+        usage="automimic compare FILE.yaml RUN [--n-test N] [--seed S] [--out DIR]\n"
+              "       automimic compare FILE.yaml --model OTHER.yaml [--out DIR]")
+    parser.add_argument("file", metavar="FILE.yaml", help="the true automaton")
+    parser.add_argument("run", metavar="RUN", nargs="?", help="a run folder or a model file")
+    parser.add_argument("--model", metavar="OTHER.yaml", help="compare another automaton instead")
+    parser.add_argument("--n-test", type=int, default=5000, help="test strings to sample (5000)")
+    parser.add_argument("--n-samples", type=int, default=1000,
+                        help="strings drawn from the model for the illegal fraction (1000)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    parser.add_argument("--out", metavar="DIR",
+                        help="write metrics.json and report.html there (default: RUN/compare)")
+    parser.add_argument("--json", action="store_true", help="print metrics.json instead of a table")
+    parser.set_defaults(handler=run_compare)
+
+
+def _add_run(subparsers: argparse._SubParsersAction) -> None:
+    from automimic.commands.neural_cmds import MODEL_OPTIONS, TRAIN_OPTIONS
+    from automimic.pipeline import RunOptions
+
+    parser = subparsers.add_parser(
+        "run", help="the whole job: sample a corpus, train an RNN, compare it, write the report",
+        usage="automimic run [FILE.yaml] [--out runs/NAME] [model and training options]")
+    parser.add_argument("file", metavar="FILE.yaml", nargs="?",
+                        help=f"the automaton (default: examples/{DEFAULT_EXAMPLE})")
+    parser.add_argument("--out", metavar="DIR", help="the run folder (default: runs/NAME)")
+    defaults = RunOptions()
+    for name, text in (("n_train", "training strings"), ("n_val", "validation strings"),
+                       ("n_test", "test strings"), ("n_samples", "strings drawn from the model"),
+                       ("seed", "random seed")):
+        default = getattr(defaults, name)
+        parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=default,
+                            help=f"{text} ({default})")
+    for flag, name, kind, text in MODEL_OPTIONS + TRAIN_OPTIONS:
+        parser.add_argument(flag, dest=name, type=kind, default=None, help=text)
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (auto)")
+    parser.add_argument("--force", action="store_true",
+                        help="replace the run in --out instead of resuming it")
+    parser.add_argument("--quiet", action="store_true", help="no training progress bar")
+    parser.set_defaults(handler=run_pipeline)
+
+
+# ----------------------------------------------------------------------------------- compare
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    """``automimic compare``: score a run (or an automaton) against the truth, print, write."""
+    import automata as am
+
+    if (args.run is None) == (args.model is None):
+        raise CliError("compare needs a RUN folder or --model OTHER.yaml (one of them)")
+    if args.n_test < 1:
+        raise CliError("--n-test must be at least 1")
+    truth = am.load(args.file)
+    test = [tuple(s) for s in am.sample(truth, args.n_test, seed=args.seed)]
+    if args.model is not None:
+        comparison = _compare_automaton(truth, am.load(args.model), test, args)
+        out = Path(args.out) if args.out else None
+    else:
+        comparison = _compare_run(truth, Path(args.run), test, args)
+        run = Path(args.run)
+        out = Path(args.out) if args.out else (run / "compare" if run.is_dir() else None)
+    _print_and_write(comparison, out, as_json=args.json)
+    return 0
+
+
+def _compare_automaton(truth, other, test, args: argparse.Namespace):
+    from compare.comparison import compare_models
+
+    return compare_models(truth, other, test, label=other.name or Path(args.model).stem,
+                          n_samples=args.n_samples, seed=args.seed,
+                          config=_config(args), progress=_stderr)
+
+
+def _compare_run(truth, run: Path, test, args: argparse.Namespace):
+    import neural
+    from automimic.pipeline import model_label, read_strings
+    from compare.comparison import compare_models
+
+    model = neural.load(run)
+    folder = run if run.is_dir() else run.parent
+    corpora = [folder / name for name in ("train.txt", "val.txt")]
+    train, val = ([read_strings(path, truth) for path in corpora]
+                  if all(path.exists() for path in corpora) else (None, None))
+    if train is None:
+        _stderr(f"no training corpus in {folder}: the n-gram baseline is left out")
+    return compare_models(truth, model, test, label=model_label(model.config), train=train,
+                          val=val, n_samples=args.n_samples, seed=args.seed,
+                          history=model.history, config=_config(args), progress=_stderr)
+
+
+def _config(args: argparse.Namespace) -> dict:
+    return {key: value for key, value in vars(args).items()
+            if key != "handler" and isinstance(value, str | int | float | bool | type(None))}
+
+
+def _print_and_write(comparison, out: Path | None, *, as_json: bool) -> None:
+    import json
+
+    from rich.console import Console
+
+    from compare.report import metrics_document, write_metrics, write_report
+    from compare.table import metrics_table
+
+    if as_json:
+        print(json.dumps(metrics_document(comparison), indent=2))
+    else:
+        Console().print(metrics_table(comparison))
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        write_metrics(comparison, out / "metrics.json")
+        write_report(comparison, out / "report.html")
+        _stderr(f"report: {out / 'report.html'}")
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+# --------------------------------------------------------------------------------------- run
+
+
+def run_pipeline(args: argparse.Namespace) -> int:
+    """``automimic run``: every stage, progress at each, the report's path at the end."""
+    import automata as am
+    import neural
+    from automimic.commands.neural_cmds import MODEL_OPTIONS, TRAIN_OPTIONS
+    from automimic.pipeline import RunOptions, run
+
+    path = Path(args.file) if args.file else default_example()
+    if not path.exists():
+        raise CliError(f"{path}: no such file")
+    out = Path(args.out) if args.out else Path("runs") / (am.load(path).name or path.stem)
+    chosen = {group: {name: getattr(args, name) for _, name, _, _ in flags
+                      if getattr(args, name) is not None}
+              for group, flags in (("model", MODEL_OPTIONS), ("training", TRAIN_OPTIONS))}
+    options = RunOptions(n_train=args.n_train, n_val=args.n_val, n_test=args.n_test,
+                         n_samples=args.n_samples, seed=args.seed, device=args.device, **chosen)
+    try:
+        comparison = run(path, out, options, force=args.force, quiet=args.quiet)
+    except neural.TrainingInterrupted:
+        again = "the same command without --force" if args.force else "the same command"
+        _stderr(f"automimic: interrupted; the run is saved in {out}: run {again} to resume")
+        return 130
+    from rich.console import Console
+
+    from compare.table import metrics_table
+
+    Console().print(metrics_table(comparison))
+    print(f"report: {out / 'report.html'}")
+    return 0

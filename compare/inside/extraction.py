@@ -1,0 +1,276 @@
+"""Automaton extraction: cluster the hidden vectors, count moves between clusters, get a PDFA.
+
+Each cluster of hidden vectors becomes a state. Its next-symbol probabilities are the mean of the
+model's next-symbol distributions over the prefixes in the cluster (or the frequencies of the
+symbols that followed them), smoothed by a small pseudo-count so every string stays possible;
+the target of each symbol is the cluster most often reached after it. The number of clusters is
+given or chosen on validation strings: the smallest k whose PDFA is within a tolerance of the
+best validation cross-entropy.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+import automata as am
+from automata.randomness import make_rng
+
+DEFAULT_KS = (*range(1, 17), 20, 24, 28, 32)  # candidate numbers of clusters
+SMOOTHING = 0.1  # pseudo-count of every symbol (and $) in every state, in prefixes
+TOLERANCE = 0.002  # bits per symbol: a larger k must beat the smaller ones by more than this
+N_INIT = 3  # k-means restarts
+MAX_ITER = 100
+MAX_FIT_ROWS = 5000  # k-means fits on a random subset of this many prefixes (they are redundant)
+
+
+@dataclass(frozen=True)
+class KMeans:
+    """Cluster centres and the cluster of each fitted row."""
+
+    centers: np.ndarray  # (k, D)
+    labels: np.ndarray  # (N,)
+    inertia: float  # Σ squared distances of the rows to their centres
+
+    def assign(self, x: np.ndarray) -> np.ndarray:
+        """(N,) the nearest centre of each row of ``x``."""
+        return _nearest(x, self.centers)[0]
+
+
+def _nearest(x: np.ndarray, centers: np.ndarray,
+             norms: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Index of and squared distance to the nearest centre, (N,) each; ``norms`` = ‖x‖²."""
+    norms = (x * x).sum(axis=1) if norms is None else norms
+    d2 = (centers * centers).sum(axis=1) - 2 * x @ centers.T  # (N, k), ‖x‖² added after argmin
+    index = d2.argmin(axis=1)
+    return index, np.maximum(d2[np.arange(len(x)), index] + norms, 0.0)
+
+
+def _plus_plus(x: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """k-means++ seeding: each new centre drawn with probability ∝ squared distance. Stops
+    early when every row already sits on a centre (fewer distinct rows than k)."""
+    centers = [x[rng.integers(len(x))]]
+    d2 = ((x - centers[0]) ** 2).sum(axis=1)
+    while len(centers) < k and d2.sum() > 0:
+        centers.append(x[rng.choice(len(x), p=d2 / d2.sum())])
+        d2 = np.minimum(d2, ((x - centers[-1]) ** 2).sum(axis=1))
+    return np.array(centers)
+
+
+def _lloyd(x: np.ndarray, centers: np.ndarray, norms: np.ndarray, max_iter: int) -> KMeans:
+    """Lloyd's iterations from ``centers`` until no row changes cluster."""
+    labels = np.full(len(x), -1)
+    for _ in range(max_iter):
+        new, d2 = _nearest(x, centers, norms)
+        if np.array_equal(new, labels):
+            break
+        labels = new
+        counts = np.bincount(labels, minlength=len(centers))
+        for j in np.flatnonzero(counts == 0):  # refill an empty cluster with the worst-served row
+            far = int(d2.argmax())
+            labels[far], d2[far] = j, 0.0
+        onehot = np.zeros((len(x), len(centers)))
+        onehot[np.arange(len(x)), labels] = 1.0
+        centers = (onehot.T @ x) / onehot.sum(axis=0)[:, None]
+    labels, d2 = _nearest(x, centers, norms)
+    return KMeans(centers=centers, labels=labels, inertia=float(d2.sum()))
+
+
+def kmeans(x: np.ndarray, k: int, *, seed: int | np.random.Generator | None = 0,
+           n_init: int = N_INIT, max_iter: int = MAX_ITER) -> KMeans:
+    """Lloyd's k-means with k-means++ seeding; the best of ``n_init`` restarts.
+
+    An emptied cluster takes the row farthest from its centre. With fewer distinct rows than
+    ``k``, fewer clusters come back.
+
+    Examples
+    --------
+    >>> x = np.array([[0.0], [0.1], [5.0], [5.1]])
+    >>> sorted(kmeans(x, 2, seed=0).centers.ravel().round(2).tolist())
+    [0.05, 5.05]
+    """
+    if k < 1 or not len(x):
+        raise ValueError(f"k-means needs k ≥ 1 and at least one row (k={k}, {len(x)} rows)")
+    rng = make_rng(seed)
+    norms = (x * x).sum(axis=1)
+    runs = [_lloyd(x, _plus_plus(x, k, rng), norms, max_iter) for _ in range(n_init)]
+    return min(runs, key=lambda run: run.inertia)
+
+
+def next_codes(strings: Sequence[tuple[str, ...]], alphabet: Sequence[str]) -> np.ndarray:
+    """(N,) per prefix row, the code of the symbol that follows: x[t], or ``len(alphabet)``
+    ($) after the whole string.
+
+    >>> next_codes([("b", "a"), ()], ("a", "b")).tolist()
+    [1, 0, 2, 2]
+    """
+    index = {s: i for i, s in enumerate(alphabet)}
+    codes = [index[s] for string in strings for s in string]
+    ends = np.cumsum([len(s) + 1 for s in strings]) - 1
+    result = np.full(sum(len(s) + 1 for s in strings), len(alphabet), dtype=np.int64)
+    result[np.setdiff1d(np.arange(len(result)), ends)] = codes
+    return result
+
+
+def build_pdfa(clusters: np.ndarray, offsets: np.ndarray, following: np.ndarray,
+               alphabet: Sequence[str], k: int, *, rows: np.ndarray | None = None,
+               distributions: np.ndarray | None = None, smoothing: float = SMOOTHING,
+               name: str = "extracted") -> tuple[am.Automaton, float]:
+    """A PDFA whose states are clusters, from per-prefix cluster labels of whole strings.
+
+    ``clusters`` (N,) is the cluster after each prefix (rows as in an alignment: string i has
+    rows ``offsets[i]..offsets[i+1]-1``), ``following`` (N,) the code of the next symbol ($ =
+    ``len(alphabet)``), ``rows`` (N,) bool the rows to count (whole strings; default all).
+    State ``c{j}`` emits with the mean of ``distributions`` (N, |Σ|+1) over its rows, or with
+    the frequencies of ``following``. Returns the automaton, cut to its reachable states, and
+    the determinism: the fraction of counted moves that go to their symbol's chosen target.
+
+    Examples
+    --------
+    >>> # strings "a" and "": clusters c0 c1 | c0; next symbols a $ | $
+    >>> a, det = build_pdfa(np.array([0, 1, 0]), np.array([0, 2, 3]), np.array([0, 1, 1]),
+    ...                     ("a",), 2, smoothing=0.0)
+    >>> a.states, am.probability(a, "a"), det
+    (('c0', 'c1'), 0.5, 1.0)
+    """
+    n_symbols = len(alphabet)
+    rows = np.ones(len(clusters), dtype=bool) if rows is None else np.asarray(rows, dtype=bool)
+    ends = np.zeros(len(clusters), dtype=bool)
+    ends[offsets[1:] - 1] = True
+    emitted = np.zeros((len(following), n_symbols + 1))
+    emitted[np.arange(len(following)), following] = 1.0
+    weights = emitted if distributions is None else distributions
+    sums = np.zeros((k, n_symbols + 1))
+    np.add.at(sums, clusters[rows], weights[rows])
+    visits = np.bincount(clusters[rows], minlength=k).astype(float)
+    probs = (sums + smoothing) / (visits + smoothing * (n_symbols + 1))[:, None]
+    probs = np.nan_to_num(probs, nan=1.0 / (n_symbols + 1))  # never-visited, unsmoothed
+    moves = rows & ~ends  # (c_t, x[t], c_{t+1}) inside counted strings
+    counts = np.zeros((k, n_symbols, k))
+    source = np.flatnonzero(moves)
+    np.add.at(counts, (clusters[source], following[source], clusters[source + 1]), 1.0)
+    next_state = counts.argmax(axis=2)  # (k, A) the most frequent target
+    overall = counts.sum(axis=0).argmax(axis=1)  # (A,) for a move never seen from a cluster
+    seen = counts.sum(axis=2) > 0
+    seen_symbol = counts.sum(axis=(0, 2)) > 0
+    next_state = np.where(seen, next_state,
+                          np.where(seen_symbol, overall, np.arange(k)[:, None]))
+    determinism = float(counts.max(axis=2).sum() / counts.sum()) if counts.sum() else 1.0
+    starts = np.bincount(clusters[offsets[:-1]][rows[offsets[:-1]]], minlength=k)
+    initial = np.eye(k)[int(starts.argmax())]
+    full = am.Automaton(kind="pdfa", alphabet=tuple(alphabet),
+                        states=tuple(f"c{j}" for j in range(k)), initial=initial,
+                        final=probs[:, -1], next_state=next_state, symbol_prob=probs[:, :-1],
+                        name=name)
+    return _trim(full), determinism
+
+
+def _trim(a: am.Automaton) -> am.Automaton:
+    """``a`` without its unreachable states (names kept)."""
+    keep = np.flatnonzero(am.reachable_states(a))
+    if len(keep) == len(a.states):
+        return a
+    new_index = np.full(len(a.states), -1)
+    new_index[keep] = np.arange(len(keep))
+    table = a.next_state[keep]
+    return am.Automaton(kind=a.kind, alphabet=a.alphabet, states=tuple(a.states[i] for i in keep),
+                        initial=a.initial[keep], final=a.final[keep],
+                        next_state=np.where(table >= 0, new_index[table], -1),
+                        symbol_prob=a.symbol_prob[keep], name=a.name)
+
+
+def bits_per_symbol(a: am.Automaton, strings: Sequence[tuple[str, ...]]) -> float:
+    """Cross-entropy of ``strings`` under ``a``: −Σ log₂ P(x) / Σ (|x|+1).
+
+    >>> a = am.loads("kind: markov\\nalphabet: [x]\\nstart: {x: 1.0}\\nnext: {x: {x: 0.5, $: 0.5}}")
+    >>> bits_per_symbol(a, [("x",)])
+    0.5
+    """
+    if not len(strings):
+        return math.nan
+    total = float(np.sum(am.log_probability(a, list(strings))))
+    return -total / math.log(2) / sum(len(s) + 1 for s in strings)
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """The extracted automaton and how it was chosen."""
+
+    automaton: am.Automaton
+    k: int  # clusters (states before cutting unreachable ones)
+    kmeans: KMeans
+    determinism: float  # fraction of moves that follow the chosen target of their symbol
+    validation: dict[int, float]  # k -> validation bits per symbol
+
+
+def contingency(clusters: np.ndarray, labels: np.ndarray, k: int, n_states: int) -> np.ndarray:
+    """(k, S) counts of prefixes by cluster and true state.
+
+    >>> contingency(np.array([0, 0, 1]), np.array([1, 1, 0]), 2, 2).tolist()
+    [[0, 2], [1, 0]]
+    """
+    table = np.zeros((k, n_states), dtype=np.int64)
+    np.add.at(table, (clusters, labels), 1)
+    return table
+
+
+def purity(table: np.ndarray) -> float:
+    """Fraction of prefixes whose cluster's most common true state is their own (1: every
+    cluster sits inside one true state).
+
+    >>> purity(np.array([[3, 1], [0, 4]]))
+    0.875
+    """
+    total = table.sum()
+    return float(table.max(axis=1).sum() / total) if total else math.nan
+
+
+def extract(x: np.ndarray, strings: Sequence[tuple[str, ...]], offsets: np.ndarray,
+            alphabet: Sequence[str], *, train: np.ndarray, validation: np.ndarray,
+            distributions: np.ndarray | None = None, ks: Sequence[int] | int = DEFAULT_KS,
+            smoothing: float = SMOOTHING, tolerance: float = TOLERANCE,
+            seed: int = 0) -> Extraction:
+    """Extract a PDFA from per-prefix hidden vectors ``x`` (N, D) of ``strings``.
+
+    ``train`` and ``validation`` are (n,) bool masks of strings: k-means and the counts use the
+    training strings; with several ``ks``, the PDFA of each k is scored on the validation strings
+    and the smallest k within ``tolerance`` bits per symbol of the best one wins.
+
+    Examples
+    --------
+    >>> strings = [("a",), ("a", "a"), ()] * 4
+    >>> offsets = np.concatenate([[0], np.cumsum([len(s) + 1 for s in strings])])
+    >>> x = np.concatenate([np.arange(len(s) + 1, dtype=float) for s in strings])[:, None]
+    >>> half = np.arange(12) % 2 == 0
+    >>> result = extract(x, strings, offsets, ("a",), train=half, validation=~half, ks=[1, 3])
+    >>> result.k, len(result.automaton.states)
+    (3, 3)
+    """
+    string_of = np.repeat(np.arange(len(strings)), np.diff(offsets))
+    train_rows = np.asarray(train, dtype=bool)[string_of]
+    following = next_codes(strings, alphabet)
+    held_out = [s for s, keep in zip(strings, validation, strict=True) if keep]
+    candidates = [ks] if isinstance(ks, int) else sorted(set(ks))
+    fitted: dict[int, tuple] = {}
+    rng = make_rng(seed)
+    fit_rows = np.flatnonzero(train_rows)
+    if len(fit_rows) > MAX_FIT_ROWS:
+        fit_rows = np.sort(rng.choice(fit_rows, MAX_FIT_ROWS, replace=False))
+    for k in candidates:
+        km = kmeans(x[fit_rows], k, seed=rng)
+        clusters = km.assign(x)
+        automaton, determinism = build_pdfa(clusters, offsets, following, alphabet,
+                                            len(km.centers), rows=train_rows,
+                                            distributions=distributions, smoothing=smoothing)
+        score = bits_per_symbol(automaton, held_out) if len(candidates) > 1 else math.nan
+        fitted[k] = (automaton, km, determinism, score)
+    scores = {k: value[3] for k, value in fitted.items()}
+    best = min(scores.values()) if len(candidates) > 1 else math.nan
+    chosen = next((k for k in candidates if scores[k] <= best + tolerance), candidates[0])
+    automaton, km, determinism, _ = fitted[chosen]
+    return Extraction(automaton=automaton, k=len(km.centers), kmeans=km,
+                      determinism=determinism, validation=scores)
+

@@ -1,0 +1,483 @@
+"""Inside the RNN, end to end: align, probe, find the cells, extract an automaton, report.
+
+:func:`inspect_model` samples strings from the truth and splits them by string: half to train
+probes and k-means (``fit``), a quarter to choose the number of clusters (``validation``), a
+quarter to score everything (``test``). :func:`to_json` and :func:`render_html` write it up.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+import automata as am
+from automata.rendering import has_dot
+from compare import metrics as m
+from compare.evaluate import score_prefixes, summarize
+from compare.exact import exact_distances
+from compare.inside.alignment import Alignment, align, group_mass
+from compare.inside.cells import (
+    coloured_text_html,
+    coloured_text_png,
+    correlations,
+    mutual_information,
+    png_data_uri,
+    top_units,
+)
+from compare.inside.extraction import (
+    DEFAULT_KS,
+    Extraction,
+    contingency,
+    extract,
+    purity,
+)
+from compare.inside.probes import ProbeResult, probe_accuracy, single_unit_accuracy
+from compare.models import as_model, column_order
+from compare.report import STYLE, jsonable
+
+N_STRINGS = 2000
+TOP_UNITS = 5
+MAX_AUTO_GROUPS = 6  # without user groups: one group per most visited true state, this many
+MAX_SHOWN_UNITS = 6
+N_EXAMPLES = 6  # strings drawn as coloured text per unit
+MAX_SHOWN_LENGTH = 100  # symbols of a coloured string
+MAX_GRAPH_STATES = 60
+PALETTE = ("#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462", "#b3de69",
+           "#fccde5", "#d9d9d9", "#bc80bd", "#ccebc5", "#ffed6f")
+
+
+@dataclass(frozen=True)
+class GroupCells:
+    """A group of true states against the hidden units."""
+
+    name: str
+    states: tuple[str, ...]
+    share: float  # fraction of test prefixes in the group
+    probe: ProbeResult  # linear probe on all units: in the group or not
+    units: list[dict]  # the top units: label, correlation, mutual information, single accuracy
+
+    @property
+    def best_unit(self) -> dict:
+        """The unit that separates the group best on its own."""
+        return max(self.units, key=lambda u: (u["single_accuracy"], abs(u["correlation"])))
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """Everything ``automimic inspect`` reports."""
+
+    truth: am.Automaton
+    model_info: dict
+    split: dict[str, int]  # strings in fit / validation / test
+    rows: int  # prefixes in all
+    probe: ProbeResult  # all units -> the true state
+    state_units: list[dict]  # units with the most mutual information with the true state
+    groups: list[GroupCells]
+    shown_units: list[dict]  # label, why, lines: [(symbols, activations, membership or None)]
+    extraction: Extraction
+    probabilities: str  # "counts" or "model": where the extracted state's probabilities come from
+    contingency: np.ndarray  # (k, S) test prefixes by cluster and true state
+    purity: float
+    distances: dict[str, dict[str, float]]  # "rnn", "extracted" vs truth; "extracted_vs_rnn"
+    settings: dict = field(default_factory=dict)
+
+
+# ------------------------------------------------------------------------------------- analysis
+
+
+def _split(n: int, seed: int) -> np.ndarray:
+    """(n,) 0 = fit, 1 = validation, 2 = test: half, a quarter and a quarter, shuffled."""
+    parts = np.repeat([0, 0, 1, 2], (n + 3) // 4)[:n]
+    return np.random.default_rng(seed).permutation(parts)
+
+
+def _model_distributions(truth: am.Automaton, model, strings: Sequence) -> np.ndarray:
+    """(N, |Σ|+1) the model's next-symbol distributions after every prefix, truth's columns."""
+    model = as_model(model)
+    columns = column_order(truth.alphabet, model.alphabet)
+    rows = model.prefix_distributions(list(strings))
+    return np.concatenate(rows)[:, columns] if rows else np.zeros((0, len(columns)))
+
+
+def _unit_rows(x: np.ndarray, target: np.ndarray, labels: list[str], train: np.ndarray,
+               test: np.ndarray, k: int) -> list[dict]:
+    """The ``k`` units most correlated with a group indicator ``target`` (N,) on the test rows,
+    and the best single-unit classifier if it is not among them; with their mutual information
+    (test rows) and single-unit probe accuracy (threshold fitted on ``train``)."""
+    corr = correlations(x[test], target[test, None])[:, 0]
+    both = train | test
+    single = single_unit_accuracy(x[both], target[both] > 0.5, train[both])
+    chosen = top_units(corr, k).tolist()
+    if int(single.argmax()) not in chosen:
+        chosen.append(int(single.argmax()))
+    mi = mutual_information(x[test][:, chosen], (target[test] > 0.5).astype(int))
+    return [{"unit": labels[j], "index": int(j), "correlation": float(corr[j]),
+             "mutual_information_bits": float(mi[i]), "single_accuracy": float(single[j])}
+            for i, j in enumerate(chosen)]
+
+
+def _auto_groups(alignment: Alignment, test: np.ndarray) -> dict[str, frozenset[str]]:
+    """One group per true state most visited after a symbol (a start state seen only before
+    the first symbol cannot be shown on the text)."""
+    read = test & (alignment.positions > 0)
+    visits = np.bincount(alignment.labels()[read], minlength=len(alignment.state_names))
+    order = np.argsort(-visits, kind="stable")[:MAX_AUTO_GROUPS]
+    return {alignment.state_names[s]: frozenset({alignment.state_names[s]})
+            for s in order if visits[s] > 0}
+
+
+def _groups(alignment: Alignment, groups: Mapping[str, frozenset[str]], x: np.ndarray,
+            labels: list[str], train: np.ndarray, test: np.ndarray) -> list[GroupCells]:
+    mass = group_mass(alignment, groups)  # (N, G)
+    result = []
+    for g, (name, members) in enumerate(groups.items()):
+        inside = (mass[:, g] > 0.5).astype(int)
+        mask = train | test
+        probe = probe_accuracy(x[mask], inside[mask], train[mask], names=["out", "in"])
+        result.append(GroupCells(
+            name=name, states=tuple(sorted(members)), share=float(inside[test].mean()),
+            probe=probe, units=_unit_rows(x, mass[:, g], labels, train, test, TOP_UNITS)))
+    return result
+
+
+def _state_units(alignment: Alignment, x: np.ndarray, labels: list[str],
+                 test: np.ndarray) -> list[dict]:
+    mi = mutual_information(x[test], alignment.labels()[test])
+    return [{"unit": labels[j], "index": int(j), "mutual_information_bits": float(mi[j])}
+            for j in top_units(mi, TOP_UNITS)]
+
+
+def _unit_index(spec: str, labels: list[str]) -> int:
+    """A unit given as ``h0:12`` or as a column number."""
+    if spec in labels:
+        return labels.index(spec)
+    if spec.isdigit() and int(spec) < len(labels):
+        return int(spec)
+    raise ValueError(f"unknown unit {spec!r}: give a label such as {labels[0]!r} or a number "
+                     f"below {len(labels)}")
+
+
+def _shown_units(alignment: Alignment, x: np.ndarray, labels: list[str], units: Sequence[str],
+                 groups: list[GroupCells], state_units: list[dict], test_strings: np.ndarray,
+                 mass: np.ndarray) -> list[dict]:
+    """Chosen units first, then the best single unit of each group and the two units most
+    informative about the true state; with coloured examples."""
+    candidates = test_strings[:50]  # the longest of the first test strings show the most
+    lengths = np.array([len(alignment.strings[i]) for i in candidates])
+    test_strings = candidates[np.argsort(-np.minimum(lengths, MAX_SHOWN_LENGTH),
+                                         kind="stable")[:N_EXAMPLES]]
+    picks = [(_unit_index(u, labels), "chosen", 0 if groups else None) for u in units]
+    picks += [(g.best_unit["index"], f"best single unit for {g.name}", i)
+              for i, g in enumerate(groups)]
+    picks += [(u["index"], "most information about the true state", None)
+              for u in state_units[:2]]
+    seen, shown = set(), []
+    for index, why, group in picks:
+        if index in seen or len(shown) >= MAX_SHOWN_UNITS:
+            continue
+        seen.add(index)
+        lines = []
+        for i in test_strings:
+            start = alignment.offsets[i]
+            symbols = alignment.strings[i][:MAX_SHOWN_LENGTH]
+            rows = slice(start + 1, start + 1 + len(symbols))  # state after reading each symbol
+            membership = None if group is None else mass[rows, group]
+            lines.append((symbols, x[rows, index], membership))
+        after_symbols = x[alignment.positions > 0, index]  # what coloured text can show
+        shown.append({"unit": labels[index], "index": int(index), "why": why, "lines": lines,
+                      "limit": float(np.abs(after_symbols).max(initial=0.0))})
+    return shown
+
+
+def _distances(truth: am.Automaton, extracted: am.Automaton, model, strings: list,
+               rnn: np.ndarray) -> dict[str, dict[str, float]]:
+    """Monte-Carlo metrics of the RNN and the extracted PDFA against the truth on the test
+    strings, the exact ones of the extracted PDFA, and the extracted PDFA against the RNN."""
+    result: dict[str, dict[str, float]] = {}
+    keys = ("kl_bits_per_symbol", "mean_tv", "wer")
+    for name, candidate in (("rnn", model), ("extracted", extracted)):
+        values, _ = summarize(score_prefixes(truth, candidate, strings))
+        result[name] = {key: values[key] for key in keys}
+    try:
+        exact = exact_distances(truth, extracted)
+    except am.AutomatonError:  # a product too large to solve exactly: the estimates remain
+        exact = {}
+    result["extracted"] |= {f"exact_{k}": v for k, v in exact.items()}
+    q = np.concatenate(am.prefix_distributions(extracted, strings))
+    result["extracted_vs_rnn"] = {"mean_tv": float(m.total_variation(rnn, q).mean()),
+                                  "wer": float(m.argmax_errors(rnn, q).mean())}
+    return result
+
+
+def _model_info(model) -> dict:
+    config = getattr(model, "config", None)
+    info = {"type": type(model).__name__}
+    for key in ("cell", "nonlinearity", "hidden_size", "num_layers"):
+        if hasattr(config, key):
+            info[key] = getattr(config, key)
+    return info
+
+
+def inspect_model(truth: am.Automaton, model, *,
+                  groups: Mapping[str, frozenset[str]] | None = None, units: Sequence[str] = (),
+                  n_strings: int = N_STRINGS, seed: int = 0, ks: Sequence[int] | int = DEFAULT_KS,
+                  probabilities: str = "counts", strings: Sequence | None = None) -> Inspection:
+    """Look inside ``model`` (hidden states, as :class:`neural.TrainedModel`) against ``truth``.
+
+    ``groups`` maps a name to a set of true states (default: the most visited states, one
+    each); ``units`` are shown as coloured text besides the automatically chosen ones;
+    ``probabilities`` is ``"counts"`` (the extracted states emit what followed them in the
+    strings) or ``"model"`` (the mean of the model's next-symbol distributions there).
+
+    Examples
+    --------
+    >>> a = am.loads("kind: markov\\nalphabet: [x, y]\\nstart: {x: 0.5, y: 0.5}\\n"
+    ...              "next: {x: {y: 0.9, $: 0.1}, y: {x: 0.5, y: 0.4, $: 0.1}}")
+    >>> from compare.inside.alignment import align
+    >>> class Oracle:  # hidden state = the one-hot true state
+    ...     alphabet = a.alphabet
+    ...     def hidden_states(self, strings):
+    ...         return [{"h": np.eye(3)[s][None]} for s in am.prefix_states(a, strings)]
+    ...     def prefix_distributions(self, strings):
+    ...         return am.prefix_distributions(a, strings)
+    >>> result = inspect_model(a, Oracle(), n_strings=200, ks=3)
+    >>> result.probe.accuracy, result.purity
+    (1.0, 1.0)
+    """
+    if (n_strings if strings is None else len(strings)) < 4:
+        raise ValueError("inspecting needs at least 4 strings (to fit, validate and test)")
+    if probabilities not in ("counts", "model"):
+        raise ValueError(f"probabilities must be 'counts' or 'model', got {probabilities!r}")
+    truth = am.as_probabilistic(truth)
+    if strings is None:
+        strings = [tuple(s) for s in am.sample(truth, n_strings, seed=seed)]
+    alignment = align(truth, model, strings)
+    split = _split(len(alignment.strings), seed)
+    fit, test = alignment.rows_of(split == 0), alignment.rows_of(split == 2)
+    x, labels = alignment.matrix(), alignment.units()
+    state_labels = alignment.labels()
+    both = fit | test
+    probe = probe_accuracy(x[both], state_labels[both], fit[both], names=alignment.state_names)
+    groups = dict(groups) if groups else _auto_groups(alignment, test)
+    group_cells = _groups(alignment, groups, x, labels, fit, test)
+    rnn = _model_distributions(truth, model, alignment.strings)
+    extraction = extract(x, alignment.strings, alignment.offsets, truth.alphabet,
+                         train=split == 0, validation=split == 1, ks=ks, seed=seed,
+                         distributions=rnn if probabilities == "model" else None)
+    clusters = extraction.kmeans.assign(x[test])
+    table = contingency(clusters, state_labels[test], extraction.k, len(truth.states))
+    test_strings = [s for s, part in zip(alignment.strings, split, strict=True) if part == 2]
+    state_units = _state_units(alignment, x, labels, test)
+    shown = _shown_units(alignment, x, labels, units, group_cells, state_units,
+                         np.flatnonzero(split == 2), group_mass(alignment, groups))
+    return Inspection(
+        truth=truth, model_info=_model_info(model),
+        split={"fit": int(np.sum(split == 0)), "validation": int(np.sum(split == 1)),
+               "test": int(np.sum(split == 2))},
+        rows=alignment.n_rows, probe=probe, state_units=state_units,
+        groups=group_cells, shown_units=shown, extraction=extraction,
+        probabilities=probabilities, contingency=table, purity=purity(table),
+        distances=_distances(truth, extraction.automaton, model, test_strings, rnn[test]),
+        settings={"seed": seed, "n_strings": len(alignment.strings),
+                  "features": list(alignment.features), "units": len(labels)})
+
+
+# ----------------------------------------------------------------------------------------- json
+
+
+def to_json(inspection: Inspection) -> dict:
+    """Plain data for ``inspect.json``: probe accuracy overall and per group, top units,
+    extraction distances."""
+    truth, extraction = inspection.truth, inspection.extraction
+    return jsonable({
+        "truth": {"name": truth.name, "kind": truth.kind, "states": list(truth.states)},
+        "model": inspection.model_info,
+        "strings": inspection.split, "prefixes": inspection.rows,
+        "settings": inspection.settings,
+        "probe": inspection.probe.to_dict(),
+        "state_units": inspection.state_units,
+        "groups": {g.name: {"states": list(g.states), "share": g.share,
+                            "probe": g.probe.to_dict(), "best_unit": g.best_unit,
+                            "top_units": g.units} for g in inspection.groups},
+        "shown_units": [{"unit": u["unit"], "why": u["why"]} for u in inspection.shown_units],
+        "extraction": {
+            "k": extraction.k, "states": len(extraction.automaton.states),
+            "probabilities": inspection.probabilities,
+            "determinism": extraction.determinism,
+            "validation_bits_per_symbol": {str(k): v for k, v in extraction.validation.items()},
+            "purity": inspection.purity,
+            "contingency": {"clusters": [f"c{j}" for j in range(extraction.k)],
+                            "states": list(truth.states),
+                            "counts": inspection.contingency.tolist()},
+            "distances": inspection.distances,
+            "automaton": am.to_dict(extraction.automaton),
+        },
+    })
+
+
+# ----------------------------------------------------------------------------------------- html
+
+EXTRA_STYLE = """
+.cells{font-family:Menlo,Consolas,monospace;font-size:14px;line-height:1.9;margin:.2em 0}
+.cell{padding:1px 0 2px;border-bottom:3px solid transparent}.cell.mark{border-bottom-color:#000}
+.graphs{display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start}
+.graphs figure{flex:1 1 45%;min-width:300px}figure img{max-width:100%}
+"""
+
+
+def _number(value, digits: int = 4) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if isinstance(value, float) and math.isinf(value):
+        return "∞"
+    return f"{value:.{digits}f}"
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _shade(fraction: float) -> str:
+    fade = int(round(255 * (1 - 0.45 * min(max(fraction, 0.0), 1.0))))
+    return f"background:rgb({fade},{fade},255)"
+
+
+def _matrix(table: np.ndarray, rows: Sequence[str], columns: Sequence[str]) -> str:
+    """A count table, each cell shaded by its share of its row."""
+    totals = np.maximum(table.sum(axis=1, keepdims=True), 1)
+    body = [[f"<b>{html.escape(r)}</b>"] + [
+        f"<span style='{_shade(v / totals[i, 0])};display:block'>{v}</span>" if v else ""
+        for v in table[i]] for i, r in enumerate(rows)]
+    return _table([""] + list(columns), body)
+
+
+def _probe_section(inspection: Inspection) -> str:
+    probe = inspection.probe
+    visits = probe.confusion.sum(axis=1)
+    rows = [[html.escape(label), str(n), _number(acc, 3)]
+            for label, n, acc in zip(probe.labels, visits, probe.per_class_accuracy, strict=True)]
+    parts = [f"<p>A linear probe (multinomial logistic regression on all "
+             f"{inspection.settings['units']} units) trained on {inspection.split['fit']} strings "
+             f"reads the true state of the prefixes of {inspection.split['test']} other strings "
+             f"with accuracy <b data-key='probe-accuracy'>{probe.accuracy:.4f}</b> "
+             f"(chance: {probe.chance:.4f}).</p>", _table(["true state", "test prefixes",
+                                                           "probe accuracy"], rows)]
+    if len(probe.labels) <= 30:
+        parts += ["<p class='note'>Confusion (rows: true state, columns: probe's answer)</p>",
+                  _matrix(probe.confusion, probe.labels, probe.labels)]
+    units = ", ".join(f"<code>{html.escape(u['unit'])}</code> "
+                      f"({u['mutual_information_bits']:.3f} bits)"
+                      for u in inspection.state_units)
+    parts.append(f"<p>Units with the most mutual information with the true state: {units}.</p>")
+    return "".join(parts)
+
+
+def _groups_section(inspection: Inspection) -> str:
+    rows = []
+    for g in inspection.groups:
+        best = g.best_unit
+        top = ", ".join(f"<code>{html.escape(u['unit'])}</code> r={u['correlation']:+.2f} "
+                        f"MI={u['mutual_information_bits']:.2f}" for u in g.units)
+        rows.append([html.escape(g.name), html.escape(", ".join(g.states)), _number(g.share, 3),
+                     _number(g.probe.accuracy), _number(g.probe.chance),
+                     f"<code>{html.escape(best['unit'])}</code>",
+                     _number(best["single_accuracy"]), top])
+    return _table(["group", "states", "share", "probe accuracy", "chance", "best single unit",
+                   "its accuracy", "top units (correlation, mutual information in bits)"], rows)
+
+
+def _cells_section(inspection: Inspection) -> str:
+    parts = ["<p class='note'>Each symbol is coloured by the unit's activation after reading it "
+             "(red positive, blue negative); symbols read into the unit's group are "
+             "underlined.</p>"]
+    for unit in inspection.shown_units:
+        lines = []
+        for symbols, activations, membership in unit["lines"]:
+            marks = None if membership is None else membership > 0.5
+            text = coloured_text_html(symbols, activations, limit=unit["limit"], marks=marks)
+            lines.append(f"<div class='cells'>{text}</div>")
+        png = coloured_text_png([(s, a) for s, a, _ in unit["lines"]], limit=unit["limit"],
+                                title=unit["unit"])
+        parts.append(f"<h3><code>{html.escape(unit['unit'])}</code> <span class='note'>"
+                     f"{html.escape(unit['why'])}</span></h3>{''.join(lines)}"
+                     f"<figure data-figure='cells-{html.escape(unit['unit'])}'>"
+                     f"<img alt='unit {html.escape(unit['unit'])}' src='{png_data_uri(png)}'>"
+                     "</figure>")
+    return "".join(parts)
+
+
+def _graph(a: am.Automaton, colors: Mapping[str, str], name: str, caption: str) -> str:
+    if not has_dot() or len(a.states) > MAX_GRAPH_STATES:
+        return (f"<p class='note'>({html.escape(caption)}: not drawn, Graphviz's dot is missing "
+                f"or it has more than {MAX_GRAPH_STATES} states)</p>")
+    svg = am.to_graphviz(a, state_colors=colors, precision=2).pipe(format="svg",
+                                                                   encoding="utf-8")
+    return (f"<figure data-figure='{name}'>{svg[svg.index('<svg'):]}"
+            f"<figcaption class='note'>{html.escape(caption)}</figcaption></figure>")
+
+
+def _extraction_section(inspection: Inspection) -> str:
+    truth, extraction, d = inspection.truth, inspection.extraction, inspection.distances
+    colors = {s: PALETTE[i % len(PALETTE)] for i, s in enumerate(truth.states)}
+    majority = inspection.contingency.argmax(axis=1)
+    cluster_colors = {f"c{j}": colors[truth.states[majority[j]]]
+                      for j in range(extraction.k) if inspection.contingency[j].sum()}
+    ext = d["extracted"]
+    rows = [["RNN vs truth", "—", "—", _number(d["rnn"]["kl_bits_per_symbol"], 5),
+             _number(d["rnn"]["mean_tv"]), _number(d["rnn"]["wer"])],
+            ["extracted PDFA vs truth", _number(ext.get("exact_l2"), 5),
+             _number(ext.get("exact_kl_bits_per_symbol"), 5),
+             _number(ext["kl_bits_per_symbol"], 5), _number(ext["mean_tv"]),
+             _number(ext["wer"])],
+            ["extracted PDFA vs RNN", "—", "—", "—", _number(d["extracted_vs_rnn"]["mean_tv"]),
+             _number(d["extracted_vs_rnn"]["wer"])]]
+    curve = ", ".join(f"{k}: {v:.4f}" for k, v in extraction.validation.items()
+                      if math.isfinite(v))
+    source = ("the symbols that followed the prefixes of each cluster"
+              if inspection.probabilities == "counts"
+              else "the mean of the RNN's next-symbol distributions in each cluster")
+    return "".join([
+        f"<p>k-means on the hidden vectors gives <b>{extraction.k}</b> clusters "
+        f"({len(extraction.automaton.states)} reachable states); moves between clusters follow "
+        f"their symbol's most frequent target in <b>{extraction.determinism:.4f}</b> of the "
+        f"cases; state probabilities come from {source}.</p>",
+        f"<p class='note'>Validation bits per symbol by k: {curve or '(k was given)'}</p>",
+        _table(["", "exact L2", "exact KL bits/sym", "KL bits/sym (test)", "mean TV", "WER"],
+               rows),
+        f"<p>Clusters against true states on the test prefixes (purity "
+        f"<b>{inspection.purity:.4f}</b>):</p>",
+        _matrix(inspection.contingency, [f"c{j}" for j in range(extraction.k)], truth.states),
+        "<div class='graphs'>",
+        _graph(truth, colors, "truth", f"the truth: {truth.name or truth.kind}"),
+        _graph(extraction.automaton, cluster_colors, "extracted",
+               "extracted from the RNN (colour: the true state most of its prefixes are in)"),
+        "</div>"])
+
+
+def inside_section(inspection: Inspection) -> str:
+    """The "inside the RNN" part of a report as an HTML fragment (for other reports to embed)."""
+    groups = "".join(["<h2>Groups of states and single units</h2>",
+                      _groups_section(inspection)]) if inspection.groups else ""
+    return "".join(["<h2>Probe: hidden state → true state</h2>", _probe_section(inspection),
+                    groups, "<h2>Cells</h2>", _cells_section(inspection),
+                    "<h2>Extracted automaton</h2>", _extraction_section(inspection)])
+
+
+def render_html(inspection: Inspection) -> str:
+    """The whole ``inspect.html`` page: self-contained (inline SVG and PNG, no network)."""
+    truth, info = inspection.truth, inspection.model_info
+    model = ", ".join(f"{k} {v}" for k, v in info.items() if k != "type") or info["type"]
+    title = html.escape(f"Inside the RNN: {truth.name or truth.kind}")
+    header = (f"<h1>{title}</h1><p class='note'>{html.escape(truth.description)} — model: "
+              f"{html.escape(model)}; {inspection.settings['n_strings']} strings sampled from the "
+              f"truth (seed {inspection.settings['seed']}), {inspection.rows} prefixes; hidden "
+              f"features {html.escape(', '.join(inspection.settings['features']))}.</p>")
+    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{title}</title>"
+            f"<style>{STYLE}{EXTRA_STYLE}</style></head><body>{header}"
+            f"{inside_section(inspection)}</body></html>\n")

@@ -1,0 +1,70 @@
+"""The headline metrics as a rich terminal table: one row per model (RNN, n-gram, oracle)."""
+
+from __future__ import annotations
+
+import math
+
+from rich.table import Table
+
+from compare.comparison import Comparison
+
+COLUMNS = (  # (metric key, label, digits, show the standard error)
+    ("kl_bits_per_symbol", "KL bits/symbol", 4, True),
+    ("kl_bits_per_string", "KL bits/string", 3, True),
+    ("cross_entropy_bits_per_symbol", "cross-entropy bits/symbol", 4, False),
+    ("mean_tv", "mean TV", 4, False),
+    ("max_tv", "max TV", 3, False),
+    ("wer", "WER", 4, False),
+    ("ndcg5", "NDCG@5", 4, False),
+    ("pautomac_perplexity", "PAutomaC perplexity", 3, False),
+    ("illegal_sample_fraction", "illegal sample fraction", 4, False),
+)
+
+
+def number(value: float | None, digits: int = 4, stderr: float | None = None) -> str:
+    """A metric for display: ``—`` when missing, ``± se`` when an error is known.
+
+    >>> number(0.01234, 3, 0.0011), number(float("nan")), number(float("inf"))
+    ('0.012 ± 0.0011', '—', '∞')
+    """
+    if value is None or math.isnan(value):
+        return "—"
+    if math.isinf(value):
+        return "∞" if value > 0 else "-∞"
+    text = f"{value:.{digits}g}" if abs(value) >= 10 ** digits else f"{value:.{digits}f}"
+    if stderr is not None and math.isfinite(stderr) and stderr > 0:
+        text += f" ± {stderr:.2g}"
+    return text
+
+
+def metrics_table(comparison: Comparison) -> Table:
+    """A rich Table of the headline metrics: one column per model, one row per metric.
+
+    >>> import automata as am
+    >>> from compare.comparison import compare_models
+    >>> a = am.loads("kind: markov\\nalphabet: [x]\\nstart: {x: 1.0}\\nnext: {x: {x: 0.5, $: 0.5}}")
+    >>> metrics_table(compare_models(a, a, am.sample(a, 20, seed=0), n_samples=5)).row_count
+    9
+    """
+    oracle = comparison.evaluations["oracle"]
+    title = (f"{comparison.truth.name or 'truth'}: {len(oracle.scores.strings)} test strings, "
+             f"entropy {number(oracle.metrics['entropy_bits_per_symbol'])} bits/symbol, "
+             f"true perplexity {number(oracle.metrics['true_perplexity'], 3)}")
+    table = Table(title=title, title_justify="left")
+    table.add_column("metric")
+    roles = list(comparison.evaluations)
+    for role in roles:
+        table.add_column(comparison.labels[role], justify="right", style="bold" if
+                         role == "model" else None)
+    if comparison.exact:
+        table.add_column("exact", justify="right", style="dim")
+    for key, label, digits, with_error in COLUMNS:
+        cells = [number(comparison.evaluations[role].metrics[key], digits,
+                        comparison.evaluations[role].stderr[key] if with_error else None)
+                 for role in roles]
+        if comparison.exact:
+            cells.append(number(comparison.exact.get(key), digits))
+        table.add_row(label, *cells)
+    if "l2" in comparison.exact:
+        table.caption = f"exact L2 distance {number(comparison.exact['l2'], 4)}"
+    return table
