@@ -71,7 +71,8 @@ def _table_witness(a: Automaton, b: Automaton, atol: float) -> tuple[str, ...] |
         s, t = queue.popleft()
         if np.abs(rows_a[s] - rows_b[t]).max() > atol:
             return words[s, t]
-        for i in np.flatnonzero(rows_a[s, :-1] > 0):
+        # a move b lacks has probability ≤ atol in a (the rows matched): nothing to follow
+        for i in np.flatnonzero((rows_a[s, :-1] > 0) & (b.next_state[t] >= 0)):
             pair = (int(a.next_state[s, i]), int(b.next_state[t, i]))
             if pair not in words:
                 words[pair] = words[s, t] + (a.alphabet[i],)
