@@ -28,7 +28,7 @@ from automimic.errors import CliError
 RUN_FILE = "run.json"
 TEST_FILE = "test.txt"
 OUTPUT_FILES = ("automaton.yaml", "automaton.svg", "automaton.dot", TEST_FILE, RUN_FILE,
-                "metrics.json", "report.html")
+                "metrics.json", "inspect.json", "report.html")
 TRAINING_FILES = ("model.pt", "training.pt", "history.json", "train.txt", "val.txt",
                   "corpus.json")
 
@@ -66,7 +66,7 @@ def stage_seeds(seed: int) -> dict[str, int]:
     >>> stage_seeds(0) == stage_seeds(0), stage_seeds(0)["train"] != stage_seeds(0)["test"]
     (True, True)
     """
-    names = ("train", "val", "test", "model", "samples")
+    names = ("train", "val", "test", "model", "samples", "inside")
     children = np.random.SeedSequence(seed).spawn(len(names))
     return {name: int(child.generate_state(1)[0] >> 1) for name, child in zip(names, children,
                                                                               strict=True)}
@@ -124,10 +124,13 @@ def run(path: Path, out: Path, options: RunOptions, *, force: bool = False, quie
     """Run every stage; returns the :class:`compare.comparison.Comparison` (files in ``out``)."""
     import neural
     from compare.comparison import compare_models
+    from compare.inside.report import EXTRA_STYLE as INSIDE_STYLE
+    from compare.inside.report import inside_section, inspect_model
+    from compare.inside.report import to_json as inside_json
     from compare.report import write_metrics, write_report
 
     started = time.perf_counter()
-    say(f"[1/6] validating {path}")
+    say(f"[1/7] validating {path}")
     truth = am.load(path)
     model_config = neural.RNNConfig(**options.model)  # bad options fail before any file is written
     train_config = neural.TrainConfig(**options.training)
@@ -138,24 +141,29 @@ def run(path: Path, out: Path, options: RunOptions, *, force: bool = False, quie
         say(f"      resuming the run in {out} (same automaton and settings)")
     write_atomic(out / "automaton.yaml", Path(path).read_text(encoding="utf-8"))
     write_atomic(out / RUN_FILE, json.dumps(record, indent=2) + "\n")
-    say(f"[2/6] rendering the automaton ({len(truth.states)} states) → {_render(truth, out)}")
+    say(f"[2/7] rendering the automaton ({len(truth.states)} states) → {_render(truth, out)}")
     seeds = stage_seeds(options.seed)
     train, val, test = _corpora(truth, out, options, seeds, resuming, say)
-    say(f"[4/6] training the RNN ({_describe(options)})")
+    say(f"[4/7] training the RNN ({_describe(options)})")
     model = neural.train(train, val, truth.alphabet, model_config, train_config,
                          seed=seeds["model"],
                          device=options.device, run_dir=out, quiet=quiet,
                          resume=(out / "training.pt").exists())
-    say(f"[5/6] comparing with the truth on {len(test)} test strings")
+    say(f"[5/7] comparing with the truth on {len(test)} test strings")
     comparison = compare_models(
         truth, model, test, label=model_label(model.config),
         train=train, val=val, n_samples=options.n_samples, seed=seeds["samples"],
         history=model.history, config={"run": record, "seeds": seeds,
                                        "model": asdict(model.config)},
         progress=lambda message: say(f"      {message}"))
-    say("[6/6] writing metrics.json and report.html")
+    say("[6/7] looking inside the RNN: probes, cells, extracted automaton")
+    inspection = inspect_model(truth, model, seed=seeds["inside"])
+    say("[7/7] writing metrics.json, inspect.json and report.html")
     write_metrics(comparison, out / "metrics.json")
-    write_report(comparison, out / "report.html")
+    write_atomic(out / "inspect.json", json.dumps(inside_json(inspection), indent=2) + "\n")
+    write_report(comparison, out / "report.html",
+                 appendix="<h2 class='part'>Inside the RNN</h2>" + inside_section(inspection),
+                 appendix_style=INSIDE_STYLE)
     say(f"done in {time.perf_counter() - started:.1f} s")
     return comparison
 
@@ -183,9 +191,9 @@ def _corpora(truth: am.Automaton, out: Path, options: RunOptions, seeds: dict[st
              resuming: bool, say: Callable[[str], None]) -> tuple[list, list, list]:
     names = ("train.txt", "val.txt", TEST_FILE)
     if resuming and all((out / name).exists() for name in names):
-        say("[3/6] reusing the sampled corpora")
+        say("[3/7] reusing the sampled corpora")
         return tuple(read_strings(out / name, truth) for name in names)  # type: ignore[return-value]
-    say(f"[3/6] sampling {options.n_train} training, {options.n_val} validation and "
+    say(f"[3/7] sampling {options.n_train} training, {options.n_val} validation and "
         f"{options.n_test} test strings")
     corpora = [[tuple(s) for s in am.sample(truth, n, seed=seeds[name])]
                for n, name in ((options.n_train, "train"), (options.n_val, "val"),

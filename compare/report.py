@@ -291,8 +291,9 @@ def _sweep_table(sweep: list[dict]) -> str:
     return _table(["α", "KL(P ‖ Q_α) bits/sym", "illegal fraction", "mean length"], rows)
 
 
-def render_html(comparison: Comparison) -> str:
-    """The whole report as one HTML string (no external resources)."""
+def render_html(comparison: Comparison, *, appendix: str = "", appendix_style: str = "") -> str:
+    """The whole report as one HTML string (no external resources); ``appendix`` is an HTML
+    fragment added at the end (e.g. the "inside the RNN" section) with its ``appendix_style``."""
     truth, model = comparison.truth, comparison.evaluations["model"]
     oracle = comparison.evaluations["oracle"].metrics
     entropy = oracle["exact_entropy_bits_per_symbol"]
@@ -339,14 +340,17 @@ def render_html(comparison: Comparison) -> str:
                   _figure("alpha-sweep", sweep_figure(model.sweep),
                           "KL of the tempered model and the illegal fraction of its samples"),
                   _sweep_table(model.sweep)]
+    parts.append(appendix)
     title = html.escape(f"automimic report: {comparison.labels['model']} vs {truth.name}")
     return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{title}</title>"
-            f"<style>{STYLE}</style></head><body>{''.join(parts)}</body></html>\n")
+            f"<style>{STYLE}{appendix_style}</style></head><body>{''.join(parts)}</body></html>\n")
 
 
-def write_report(comparison: Comparison, path: Path) -> None:
-    """Write ``report.html`` atomically."""
-    write_atomic(Path(path), render_html(comparison))
+def write_report(comparison: Comparison, path: Path, *, appendix: str = "",
+                 appendix_style: str = "") -> None:
+    """Write ``report.html`` atomically (see :func:`render_html`)."""
+    write_atomic(Path(path), render_html(comparison, appendix=appendix,
+                                         appendix_style=appendix_style))
 
 
 def figure_names(page: str) -> list[str]:

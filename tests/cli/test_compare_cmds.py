@@ -93,7 +93,7 @@ def test_run_end_to_end_then_resume_force_and_compare(capsys, tiny, tmp_path):
     out = tmp_path / "run"
     code, stdout, err = run(capsys, "run", tiny, "--out", out, *QUICK)
     assert code == 0, err
-    for stage in ("[1/6]", "[2/6]", "[3/6]", "[4/6]", "[5/6]", "[6/6]"):
+    for stage in ("[1/7]", "[2/7]", "[3/7]", "[4/7]", "[5/7]", "[6/7]", "[7/7]"):
         assert stage in stdout
     assert f"report: {out / 'report.html'}" in stdout
     for name in ("metrics.json", "report.html", "model.pt", "train.txt", "val.txt", "test.txt",
