@@ -96,9 +96,11 @@ def test_run_end_to_end_then_resume_force_and_compare(capsys, tiny, tmp_path):
     for stage in ("[1/7]", "[2/7]", "[3/7]", "[4/7]", "[5/7]", "[6/7]", "[7/7]"):
         assert stage in stdout
     assert f"report: {out / 'report.html'}" in stdout
-    for name in ("metrics.json", "report.html", "model.pt", "train.txt", "val.txt", "test.txt",
-                 "run.json", "automaton.yaml"):
+    for name in ("metrics.json", "inspect.json", "report.html", "model.pt", "train.txt",
+                 "val.txt", "test.txt", "run.json", "automaton.yaml"):
         assert (out / name).exists(), name
+    assert "Inside the RNN" in (out / "report.html").read_text()
+    assert 0 <= json.loads((out / "inspect.json").read_text())["probe"]["accuracy"] <= 1
     document = json.loads((out / "metrics.json").read_text())
     assert document["oracle"]["kl_bits_per_symbol"] == 0.0
     assert document["baseline"]["kl_bits_per_symbol"] is not None
