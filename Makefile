@@ -28,22 +28,17 @@ graphviz:
 	    echo "      Install it with 'sudo apt-get install graphviz' or 'brew install graphviz'."; \
 	  fi; }
 
+# The main job on the shipped example: validate, render, sample, train, compare, report.
+# Running it again resumes the same run folder (nothing is recomputed that is already there).
 demo: install
-	$(THREADS) $(BIN)/automimic validate examples/i_before_e_pfa.yaml
-	@mkdir -p $(DEMO_OUT)
-	@if command -v dot >/dev/null 2>&1; then \
-	  $(BIN)/automimic render examples/i_before_e_pfa.yaml -o $(DEMO_OUT)/i_before_e_pfa.svg --highlight ceia; \
-	else $(BIN)/automimic render examples/i_before_e_pfa.yaml -o $(DEMO_OUT)/i_before_e_pfa.dot; fi
-	$(BIN)/automimic sample examples/i_before_e_pfa.yaml -n 10 --seed 1
-	$(BIN)/automimic score examples/i_before_e_pfa.yaml ceiba cieba abeic aibe ""
-	$(BIN)/automimic complete examples/i_before_e_pfa.yaml ce -k 5
+	$(THREADS) $(BIN)/automimic run examples/i_before_e_pfa.yaml --out $(DEMO_OUT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
 test: install
 	$(BIN)/ruff check .
-	$(THREADS) $(BIN)/python -m pytest --doctest-modules automata tests
+	$(THREADS) $(BIN)/python -m pytest --doctest-modules automata neural compare automimic tests
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
