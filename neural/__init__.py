@@ -5,9 +5,10 @@ Next-symbol distributions have the columns ``alphabet + ("$",)``.
 """
 
 from neural.checkpoint import CheckpointError
+from neural.config import TrainConfig
 from neural.model import RNNConfig, RNNLanguageModel
-from neural.trained import TrainedModel, load
-from neural.training import TrainConfig, TrainingInterrupted, train
+from neural.trained import Samples, TrainedModel, load
+from neural.training import TrainingInterrupted, train
 from neural.vocab import EOS, CorpusError, Vocabulary, infer_alphabet
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "CorpusError",
     "RNNConfig",
     "RNNLanguageModel",
+    "Samples",
     "TrainConfig",
     "TrainedModel",
     "TrainingInterrupted",

@@ -1,12 +1,17 @@
-"""Batches for training: length-bucketed whole strings, or one stream cut for truncated BPTT."""
+"""Encoded corpora and their batches: length-bucketed whole strings, or one stream cut for
+truncated BPTT. Everything that does not change between epochs is computed once, with numpy."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import hashlib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import torch
+
+from neural.vocab import CorpusError, Symbols, Vocabulary
 
 
 @dataclass(frozen=True)
@@ -18,25 +23,93 @@ class Batch:
     tokens: int  # number of predicted (unmasked) targets
 
 
-def pad_strings(encoded: Sequence[np.ndarray], eos: int, pad: int) -> Batch:
-    """Inputs ``$ x1..xn`` and targets ``x1..xn $`` of whole strings, padded to the longest.
+@dataclass(frozen=True, eq=False)
+class Corpus:
+    """Encoded strings end to end: string ``i`` is ``tokens[starts[i] : starts[i] + lengths[i]]``.
 
     Examples
     --------
-    >>> b = pad_strings([np.array([0, 1]), np.array([1])], eos=2, pad=3)
-    >>> b.inputs.tolist(), b.targets.tolist(), b.tokens
-    ([[2, 0, 1], [2, 1, 2]], [[0, 1, 2], [1, 2, 3]], 5)
+    >>> c = Corpus.encode(Vocabulary(("a", "b")), ["ab", "", "b"])
+    >>> len(c), c.tokens.tolist(), c.starts.tolist()
+    (3, [0, 1, 1], [0, 2, 2])
     """
-    lengths = np.fromiter((len(s) for s in encoded), dtype=np.int64, count=len(encoded))
-    T = int(lengths.max()) + 1
-    inputs = np.full((len(encoded), T), eos, dtype=np.int64)
-    targets = np.full((len(encoded), T), pad, dtype=np.int64)
-    for row, seq in enumerate(encoded):
-        inputs[row, 1 : len(seq) + 1] = seq
-        targets[row, : len(seq)] = seq
-        targets[row, len(seq)] = eos
-    tokens = int(lengths.sum() + len(encoded))
-    return Batch(torch.from_numpy(inputs), torch.from_numpy(targets), tokens)
+
+    tokens: np.ndarray  # (total,) int64 symbol indices
+    lengths: np.ndarray  # (n,) int64
+
+    @classmethod
+    def encode(cls, vocabulary: Vocabulary, strings: Iterable[Symbols], name: str = "") -> Corpus:
+        """Encode ``strings``; an unknown symbol raises CorpusError naming the corpus and line."""
+        try:
+            return cls(*vocabulary.encode_flat(strings))
+        except CorpusError as err:
+            raise CorpusError(f"{name} corpus: {err}" if name else str(err)) from None
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    @cached_property
+    def starts(self) -> np.ndarray:
+        """Where each string begins in ``tokens``, shape (n,)."""
+        return np.cumsum(self.lengths) - self.lengths
+
+    @cached_property
+    def sha256(self) -> str:
+        """SHA-256 of the corpus, string boundaries included: each length, then its symbols.
+
+        Examples
+        --------
+        >>> import hashlib
+        >>> c = Corpus(np.array([1, 0]), np.array([2]))
+        >>> c.sha256 == hashlib.sha256(np.array([2, 1, 0], dtype=np.int64).tobytes()).hexdigest()
+        True
+        """
+        framed = np.empty(len(self.tokens) + len(self), dtype=np.int64)
+        heads = self.starts + np.arange(len(self))  # where each length goes
+        is_head = np.zeros(len(framed), dtype=bool)
+        is_head[heads] = True
+        framed[heads] = self.lengths
+        framed[~is_head] = self.tokens
+        return hashlib.sha256(framed.tobytes()).hexdigest()
+
+    def rows(self, indices: np.ndarray, length: int) -> np.ndarray:
+        """The strings ``indices``, all of length ``length``, as a (B, length) matrix."""
+        return self.tokens[self.starts[indices][:, None] + np.arange(length)]
+
+    def pad(self, indices: np.ndarray, eos: int, pad: int) -> Batch:
+        """Inputs ``$ x1..xn`` and targets ``x1..xn $`` of strings ``indices``, padded.
+
+        Examples
+        --------
+        >>> c = Corpus(np.array([0, 1, 1]), np.array([2, 1]))
+        >>> b = c.pad(np.array([0, 1]), eos=2, pad=3)
+        >>> b.inputs.tolist(), b.targets.tolist(), b.tokens
+        ([[2, 0, 1], [2, 1, 2]], [[0, 1, 2], [1, 2, 3]], 5)
+        """
+        lengths = self.lengths[indices]
+        B, T = len(indices), int(lengths.max()) + 1
+        row = np.repeat(np.arange(B), lengths)
+        column = np.arange(len(row)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        symbols = self.tokens[np.repeat(self.starts[indices], lengths) + column]
+        inputs = np.full((B, T), eos, dtype=np.int64)
+        targets = np.full((B, T), pad, dtype=np.int64)
+        inputs[row, column + 1] = symbols
+        targets[row, column] = symbols
+        targets[np.arange(B), lengths] = eos
+        return Batch(torch.from_numpy(inputs), torch.from_numpy(targets), int(lengths.sum()) + B)
+
+    def stream(self, eos: int) -> np.ndarray:
+        """All strings as one stream ``$ x $ y $ ...``, the way char-rnn reads a text.
+
+        Examples
+        --------
+        >>> Corpus(np.array([0, 1, 1]), np.array([2, 0, 1])).stream(eos=2).tolist()
+        [2, 0, 1, 2, 2, 1, 2]
+        """
+        stream = np.full(len(self.tokens) + len(self) + 1, eos, dtype=np.int64)
+        string = np.repeat(np.arange(len(self)), self.lengths)  # the string of every token
+        stream[np.arange(len(self.tokens)) + string + 1] = self.tokens
+        return stream
 
 
 def bucketed_batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
@@ -57,18 +130,10 @@ def bucketed_batches(lengths: np.ndarray, batch_size: int, rng: np.random.Genera
     return [batches[i] for i in rng.permutation(len(batches))]
 
 
-def shard(batches: list[np.ndarray], rank: int, world_size: int) -> list[np.ndarray]:
+def shard(batches: list, rank: int, world_size: int) -> list:
     """This rank's batches; every rank gets the same number (the list is cycled)."""
     per_rank = -(-len(batches) // world_size)
     return [batches[(rank + i * world_size) % len(batches)] for i in range(per_rank)]
-
-
-def stream_tokens(encoded: Sequence[np.ndarray], eos: int) -> np.ndarray:
-    """All strings as one stream ``$ x $ y $ ...``, the way char-rnn reads a text."""
-    parts = [np.array([eos], dtype=np.int64)]
-    for seq in encoded:
-        parts.extend((seq, parts[0]))
-    return np.concatenate(parts)
 
 
 def stream_columns(stream: np.ndarray, columns: int, rank: int, world_size: int) -> np.ndarray:
@@ -79,24 +144,84 @@ def stream_columns(stream: np.ndarray, columns: int, rank: int, world_size: int)
     """
     total = max(1, min(columns * world_size, (len(stream) - 1) // 2))
     n = (len(stream) - 1) // total
-    data = stream[: total * n + 1]
     starts = np.arange(total) * n
-    all_columns = np.stack([data[s : s + n + 1] for s in starts])  # (total, n + 1)
+    all_columns = stream[starts[:, None] + np.arange(n + 1)]  # (total, n + 1)
     per_rank = -(-total // world_size)
     mine = all_columns[rank * per_rank : (rank + 1) * per_rank]
     return mine if len(mine) else all_columns[:1]
 
 
-def stream_chunks(columns: np.ndarray, bptt: int) -> Iterator[Batch]:
+def stream_chunks(columns: np.ndarray, bptt: int) -> list[Batch]:
     """Consecutive (B, ≤bptt) chunks of parallel streams: inputs and next-token targets."""
     data = torch.from_numpy(columns)
     length = data.shape[1] - 1
+    chunks = []
     for start in range(0, length, bptt):
         stop = min(start + bptt, length)
         inputs, targets = data[:, start:stop], data[:, start + 1 : stop + 1]
-        yield Batch(inputs, targets, targets.numel())
+        chunks.append(Batch(inputs, targets, targets.numel()))
+    return chunks
 
 
-def count_stream_chunks(columns: np.ndarray, bptt: int) -> int:
-    """Number of chunks :func:`stream_chunks` yields."""
-    return -(-(columns.shape[1] - 1) // bptt)
+class _PaddedBatches(Sequence):
+    """Index batches of a corpus, padded when read: an epoch never holds all of them at once."""
+
+    def __init__(self, corpus: Corpus, indices: list[np.ndarray], vocabulary: Vocabulary) -> None:
+        self.corpus, self.indices, self.vocabulary = corpus, indices, vocabulary
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, step: int) -> Batch:  # type: ignore[override]
+        return self.corpus.pad(self.indices[step], self.vocabulary.eos, self.vocabulary.pad)
+
+
+class Batches:
+    """The batches of one training run on one rank: each epoch's, and the validation batches.
+
+    Whole strings (``bptt`` None) are length-bucketed in an order fixed by ``(seed, epoch)``;
+    with ``bptt`` the corpus is one stream in ``batch_size`` parallel columns, the same every
+    epoch. Under DistributedDataParallel every rank gets its share and the same number of steps.
+    """
+
+    def __init__(
+        self,
+        vocabulary: Vocabulary,
+        train: Corpus,
+        val: Corpus,
+        *,
+        batch_size: int,
+        eval_batch_size: int,
+        bptt: int | None,
+        seed: int,
+        rank: int = 0,
+        world_size: int = 1,
+    ) -> None:
+        self.vocabulary, self.train, self.batch_size = vocabulary, train, batch_size
+        self.seed, self.rank, self.world_size = seed, rank, world_size
+        self.has_validation = len(val) > 0  # on some rank: a rank's own share may be empty
+        if bptt is None:
+            self.streams = None
+            self.validation = self._validation_strings(val, eval_batch_size)
+        else:
+            self.streams = self._stream_chunks(train, bptt)
+            self.validation = self._stream_chunks(val, bptt)
+
+    def epoch(self, epoch: int) -> Sequence[Batch]:
+        """This rank's batches of ``epoch``."""
+        if self.streams is not None:
+            return self.streams
+        rng = np.random.default_rng([self.seed, epoch])
+        indices = bucketed_batches(self.train.lengths, self.batch_size, rng)
+        return _PaddedBatches(self.train, shard(indices, self.rank, self.world_size), self.vocabulary)
+
+    def _stream_chunks(self, corpus: Corpus, bptt: int) -> list[Batch]:
+        stream = corpus.stream(self.vocabulary.eos)
+        return stream_chunks(stream_columns(stream, self.batch_size, self.rank, self.world_size), bptt)
+
+    def _validation_strings(self, val: Corpus, size: int) -> list[Batch]:
+        """Length-sorted batches of validation strings; rank r takes every world_size-th."""
+        order = np.argsort(val.lengths, kind="stable")
+        groups = [order[i : i + size] for i in range(0, len(order), size)]
+        mine = groups[self.rank :: self.world_size]
+        return [val.pad(group, self.vocabulary.eos, self.vocabulary.pad) for group in mine]

@@ -11,14 +11,34 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch import nn
 
 from neural.checkpoint import CheckpointError, load_checkpoint, resolve_model_path, save_checkpoint
+from neural.data import Corpus
 from neural.diagnostics import gradient_flow, layer_states
 from neural.model import RNNConfig, RNNLanguageModel, State, select_rows
 from neural.vocab import Symbols, Vocabulary
 
-MAX_ROWS = 2000  # strings per forward pass: arrays stay small (page faults cost above ~32 MiB)
-MAX_TOKENS = 65536  # tokens per forward pass
+MAX_ROWS = 2000  # strings per forward pass (and per sampling batch)
+# Floats of hidden vectors per layer and forward pass (tokens × hidden size): the gate
+# activations of an LSTM (4×) then stay near 16 MiB; larger arrays cost page faults.
+MAX_ACTIVATIONS = 2**20
+
+
+class Samples(list):
+    """Sampled strings: a list of tuples of symbols, with ``cut``, a (n,) bool array that is
+    True where a string reached ``max_length`` before its end-of-string and was cut there.
+
+    Examples
+    --------
+    >>> samples = Samples([("a",), ()], np.array([True, False]))
+    >>> samples == [("a",), ()], samples.cut.tolist()
+    (True, [True, False])
+    """
+
+    def __init__(self, strings: Sequence[tuple[str, ...]], cut: np.ndarray) -> None:
+        super().__init__(strings)
+        self.cut = cut
 
 
 class TrainedModel:
@@ -86,10 +106,10 @@ class TrainedModel:
         >>> bool(np.allclose(lm.next_symbol_distribution(["a", ""]).sum(axis=1), 1))
         True
         """
-        encoded = self.vocabulary.encode_all(prefixes)
-        result = np.empty((len(encoded), self.vocabulary.size))
-        for group, logits in self._logits_by_length(encoded):
-            result[group] = _softmax64(logits[:, -1])
+        corpus = Corpus.encode(self.vocabulary, prefixes)
+        result = np.empty((len(corpus), self.vocabulary.size))
+        for group, hidden in self._hidden_by_length(corpus):
+            result[group] = _softmax64(self.model.head, hidden[:, -1])
         return result
 
     def prefix_distributions(self, strings: Sequence[Symbols]) -> list[np.ndarray]:
@@ -105,10 +125,10 @@ class TrainedModel:
         >>> [d.shape for d in lm.prefix_distributions(["ab", ""])]
         [(3, 3), (1, 3)]
         """
-        encoded = self.vocabulary.encode_all(strings)
-        result: list[np.ndarray] = [np.empty(0)] * len(encoded)
-        for group, logits in self._logits_by_length(encoded):
-            for i, rows in zip(group, _softmax64(logits), strict=True):
+        corpus = Corpus.encode(self.vocabulary, strings)
+        result: list[np.ndarray] = [np.empty(0)] * len(corpus)
+        for group, hidden in self._hidden_by_length(corpus):
+            for i, rows in zip(group.tolist(), _softmax64(self.model.head, hidden), strict=True):
                 result[i] = rows
         return result
 
@@ -121,31 +141,36 @@ class TrainedModel:
         >>> bool(lm.log_probability(["ab"])[0] < 0)
         True
         """
-        encoded = self.vocabulary.encode_all(strings)
-        result = np.empty(len(encoded))
-        eos = self.vocabulary.eos
-        for group, logits in self._logits_by_length(encoded):
-            targets = np.array([np.append(encoded[i], eos) for i in group])  # (B, T)
-            targets_t = torch.from_numpy(targets).to(logits.device).unsqueeze(-1)
-            logp = torch.log_softmax(logits.double(), dim=-1).gather(-1, targets_t)
-            result[group] = logp.squeeze(-1).sum(dim=1).cpu().numpy()
+        corpus = Corpus.encode(self.vocabulary, strings)
+        result = np.empty(len(corpus))
+        for group, hidden in self._hidden_by_length(corpus):
+            B, T = hidden.shape[:2]
+            targets = np.full((B, T), self.vocabulary.eos)
+            targets[:, :-1] = corpus.rows(group, T - 1)  # x1..xn, then $
+            with torch.inference_mode():
+                logits = self.model.head(hidden)  # (B, T, V)
+                logp = torch.log_softmax(logits, dim=-1, dtype=torch.float64)
+                logp = logp.gather(-1, torch.from_numpy(targets).to(self.device).unsqueeze(-1))  # (B, T, 1)
+            result[group] = logp.sum(dim=(1, 2)).cpu().numpy()
         return result
 
-    def _logits_by_length(self, encoded: list[np.ndarray]) -> Iterator[tuple[np.ndarray, torch.Tensor]]:
-        """Logits (B, n+1, V) for the inputs ``$ x1..xn`` of equal-length groups of strings."""
-        for group, inputs in self._inputs_by_length(encoded):
+    def _hidden_by_length(self, corpus: Corpus) -> Iterator[tuple[np.ndarray, torch.Tensor]]:
+        """Top-layer hidden vectors (B, n+1, H) after the inputs ``$ x1..xn`` of equal-length groups."""
+        for group, inputs in self._inputs_by_length(corpus):
             with torch.inference_mode():
-                logits, _ = self.model(inputs)
-            yield group, logits
+                hidden, _ = self.model.hidden(inputs)
+            yield group, hidden
 
     def _inputs_by_length(
-        self, encoded: list[np.ndarray], max_tokens: int = MAX_TOKENS
+        self, corpus: Corpus, max_tokens: int | None = None
     ) -> Iterator[tuple[np.ndarray, torch.Tensor]]:
-        lengths = np.fromiter((len(s) for s in encoded), dtype=np.int64, count=len(encoded))
-        for group in length_groups(lengths, max_tokens=max_tokens):
-            inputs = np.full((len(group), lengths[group[0]] + 1), self.vocabulary.eos)
-            if lengths[group[0]]:
-                inputs[:, 1:] = np.stack([encoded[i] for i in group])
+        """Groups of equal-length strings and their inputs ``$ x1..xn`` (B, n+1), on the device."""
+        if max_tokens is None:  # activations of about MAX_ACTIVATIONS floats a layer
+            max_tokens = max(1, MAX_ACTIVATIONS // self.config.hidden_size)
+        for group in length_groups(corpus.lengths, max_tokens=max_tokens):
+            length = int(corpus.lengths[group[0]])
+            inputs = np.full((len(group), length + 1), self.vocabulary.eos)
+            inputs[:, 1:] = corpus.rows(group, length)
             yield group, torch.from_numpy(inputs).to(self.device)
 
     # --------------------------------------------------------------------------------- sampling
@@ -157,49 +182,59 @@ class TrainedModel:
         alpha: float = 1.0,
         max_length: int = 1000,
         seed: int | torch.Generator | None = None,
-    ) -> list[tuple[str, ...]]:
+    ) -> Samples:
         """Draw ``n`` strings; each step picks σ with probability ∝ P(σ | prefix)^alpha.
 
         ``alpha`` is the inverse temperature: 1 samples the model itself, 0 is uniform over the
         symbols of positive probability (end-of-string included), ``math.inf`` is greedy.
-        A string still running after ``max_length`` symbols is cut there.
+        A string still running after ``max_length`` symbols is cut there and flagged in the
+        result's ``cut`` array (as ``automata.sample`` does).
 
         Examples
         --------
         >>> lm = TrainedModel.untrained("ab", RNNConfig(hidden_size=4), seed=0)
-        >>> len(lm.sample(3, seed=1, max_length=5))
-        3
+        >>> samples = lm.sample(3, seed=1, max_length=5)
+        >>> len(samples), samples.cut.shape
+        (3, (3,))
         """
         if alpha < 0 or math.isnan(alpha):
             raise ValueError(f"alpha must be ≥ 0, got {alpha}")
         generator = _generator(seed)
         strings: list[tuple[str, ...]] = []
+        cut: list[np.ndarray] = []
         while len(strings) < n:
             rows = min(MAX_ROWS, n - len(strings))
-            strings.extend(self._sample_rows(rows, alpha, max_length, generator))
-        return strings
+            batch_strings, batch_cut = self._sample_rows(rows, alpha, max_length, generator)
+            strings.extend(batch_strings)
+            cut.append(batch_cut)
+        return Samples(strings, np.concatenate(cut) if cut else np.zeros(0, dtype=bool))
 
     @torch.inference_mode()
     def _sample_rows(
         self, rows: int, alpha: float, max_length: int, generator: torch.Generator
-    ) -> list[tuple[str, ...]]:
+    ) -> tuple[list[tuple[str, ...]], np.ndarray]:
+        """``rows`` strings, and which of them were cut at ``max_length``."""
         eos = self.vocabulary.eos
         tokens = torch.full((rows, 1), eos, dtype=torch.long, device=self.device)
         state: State | None = None
         active = torch.arange(rows)  # rows still running, in the order of the state's batch
         symbols: list[list[int]] = [[] for _ in range(rows)]
-        for _ in range(max_length + 1):
+        cut = np.zeros(rows, dtype=bool)
+        for length in range(1, max_length + 2):  # the running rows' length after this step
             logits, _, state = self.model(tokens, state=state, return_state=True)
             choice = _choose(logits[:, -1].double().cpu(), alpha, generator)  # (B,)
             running = choice != eos
             for row, symbol in zip(active[running].tolist(), choice[running].tolist(), strict=True):
                 symbols[row].append(symbol)
-            if not running.any() or len(symbols[int(active[0])]) >= max_length:
+            if not running.any():
+                break
+            if length >= max_length:
+                cut[active[running].numpy()] = True
                 break
             keep = running.nonzero().squeeze(1)
             active, tokens = active[keep], choice[keep].unsqueeze(1).to(self.device)
             state = select_rows(state, keep.to(self.device))
-        return [self.vocabulary.decode(s[:max_length]) for s in symbols]
+        return [self.vocabulary.decode(s[:max_length]) for s in symbols], cut
 
     # ------------------------------------------------------------------------------- completion
 
@@ -255,10 +290,10 @@ class TrainedModel:
         >>> {k: v.shape for k, v in lm.hidden_states(["ab"])[0].items()}
         {'h': (1, 3, 4), 'c': (1, 3, 4)}
         """
-        encoded = self.vocabulary.encode_all(strings)
+        corpus = Corpus.encode(self.vocabulary, strings)
         names = ("h", "c") if self.config.cell == "lstm" else ("h",)
-        result: list[dict[str, np.ndarray]] = [{} for _ in encoded]
-        for group, inputs in self._inputs_by_length(encoded):
+        result: list[dict[str, np.ndarray]] = [{} for _ in range(len(corpus))]
+        for group, inputs in self._inputs_by_length(corpus):
             with torch.inference_mode():
                 per_layer = layer_states(self.model, inputs)  # layers × ((B, T, H), ...)
             for j, name in enumerate(names):
@@ -280,14 +315,14 @@ class TrainedModel:
         >>> lm.gradient_flow(["abab"]).shape
         (5,)
         """
-        encoded = self.vocabulary.encode_all(strings)
-        longest = max((len(s) for s in encoded), default=0)
+        corpus = Corpus.encode(self.vocabulary, strings)
+        longest = int(corpus.lengths.max(initial=0))
         distance = longest if max_distance is None else max_distance
         sums, counts = np.zeros(distance + 1), np.zeros(distance + 1)
         per_layer = 2 if self.config.cell == "lstm" else 1
         state_size = per_layer * self.config.num_layers * self.config.hidden_size
         max_tokens = max(1, 2**22 // state_size**2)  # one-step Jacobians (tokens, S, S) ≤ 16 MiB
-        for _, inputs in self._inputs_by_length(encoded, max_tokens):
+        for _, inputs in self._inputs_by_length(corpus, max_tokens):
             group_sums, group_counts = gradient_flow(self.model, inputs, distance)
             sums += group_sums
             counts += group_counts
@@ -354,31 +389,38 @@ def load(path: str | os.PathLike, *, device: str = "cpu") -> TrainedModel:
     return TrainedModel.load(path, device=device)
 
 
-def length_groups(
-    lengths: np.ndarray, *, max_rows: int = MAX_ROWS, max_tokens: int = MAX_TOKENS
-) -> Iterator[np.ndarray]:
-    """Indices of equal-length strings, in chunks of at most ``max_rows`` rows and ~``max_tokens``.
+def length_groups(lengths: np.ndarray, *, max_tokens: int, max_rows: int = MAX_ROWS) -> Iterator[np.ndarray]:
+    """Indices of equal-length strings, in near-equal chunks of ≤ ``max_rows`` rows, ≤ ~``max_tokens``.
 
     Examples
     --------
-    >>> [g.tolist() for g in length_groups(np.array([2, 1, 2]))]
-    [[1], [0, 2]]
+    >>> [g.tolist() for g in length_groups(np.array([2, 1, 2, 2]), max_tokens=6)]
+    [[1], [0, 2], [3]]
     """
+    if not len(lengths):
+        return
     order = np.argsort(lengths, kind="stable")
     boundaries = np.flatnonzero(np.diff(lengths[order])) + 1
     for group in np.split(order, boundaries):
-        if not len(group):
-            continue
         rows = max(1, min(max_rows, max_tokens // (int(lengths[group[0]]) + 1)))
-        for start in range(0, len(group), rows):
-            yield group[start : start + rows]
+        yield from np.array_split(group, -(-len(group) // rows))
 
 
-def _softmax64(logits: torch.Tensor) -> np.ndarray:
-    """Softmax over the last axis as float64 numpy, rows renormalised to sum to 1 in float64."""
-    probabilities = torch.softmax(logits, dim=-1).cpu().numpy().astype(np.float64)
-    probabilities /= probabilities.sum(axis=-1, keepdims=True)
-    return probabilities
+def _softmax64(head: nn.Linear, hidden: torch.Tensor) -> np.ndarray:
+    """The distributions softmax(W_S h + b) of hidden vectors (B, [T,] H), float64 (B, [T,] V).
+
+    The logits are made time- and column-major, (V, T·B): over that first axis, torch's softmax
+    is vectorised across all rows at once, where over a short last axis it runs row by row
+    (several times slower); and the recurrent layers' (B, T, H) output is a view of a (T, B, H)
+    tensor, so no copy is made.
+    """
+    with torch.inference_mode():
+        time_major = hidden.transpose(0, 1) if hidden.ndim == 3 else hidden  # ([T,] B, H)
+        flat = time_major.reshape(-1, hidden.shape[-1])  # (T·B, H)
+        logits = torch.addmm(head.bias[:, None], head.weight, flat.t())  # (V, T·B)
+        probabilities = torch.softmax(logits, dim=0, dtype=torch.float64)
+        probabilities = probabilities.reshape(-1, *time_major.shape[:-1])  # (V, [T,] B)
+        return np.ascontiguousarray(probabilities.cpu().numpy().T)  # (B, [T,] V)
 
 
 def _choose(logits: torch.Tensor, alpha: float, generator: torch.Generator) -> torch.Tensor:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 
@@ -89,22 +89,26 @@ class Vocabulary:
             where = f" on line {line}" if line is not None else ""
             raise CorpusError(f"unknown symbol {err.args[0]!r}{where} (alphabet: {' '.join(self.alphabet)})") from None
 
-    def encode_all(self, strings: Iterable[Symbols]) -> list[np.ndarray]:
-        """Encode many strings; an error names the 1-based line of the bad string.
+    def encode_flat(self, strings: Iterable[Symbols]) -> tuple[np.ndarray, np.ndarray]:
+        """The indices of all symbols of all strings end to end, and each string's length.
 
         Examples
         --------
-        >>> [a.tolist() for a in Vocabulary(("a", "b")).encode_all(["ab", ""])]
-        [[0, 1], []]
+        >>> tokens, lengths = Vocabulary(("a", "b")).encode_flat(["ab", "", "b"])
+        >>> tokens.tolist(), lengths.tolist()
+        ([0, 1, 1], [2, 0, 1])
         """
         strings = [self._symbols(s) for s in strings]
+        lengths = np.fromiter(map(len, strings), dtype=np.int64, count=len(strings))
         index = self._index  # type: ignore[attr-defined]
         try:  # one flat pass is much faster than one numpy call per string
-            flat = np.array([index[s] for string in strings for s in string], dtype=np.int64)
+            symbols = map(index.__getitem__, chain.from_iterable(strings))
+            tokens = np.fromiter(symbols, dtype=np.int64, count=int(lengths.sum()))
         except KeyError:
-            return [self.encode(s, line=i) for i, s in enumerate(strings, start=1)]
-        ends = np.cumsum([len(s) for s in strings])
-        return np.split(flat, ends[:-1]) if strings else []
+            for line, string in enumerate(strings, start=1):
+                self.encode(string, line=line)  # raises, naming the line
+            raise
+        return tokens, lengths
 
     def _symbols(self, string: Symbols) -> Symbols:
         if isinstance(string, str) and not self._single:  # type: ignore[attr-defined]
@@ -136,11 +140,3 @@ def infer_alphabet(strings: Iterable[Symbols]) -> tuple[str, ...]:
     """
     return tuple(sorted({s for string in strings for s in string}))
 
-
-def data_hash(encoded: Sequence[np.ndarray]) -> str:
-    """SHA-256 of an encoded corpus (string boundaries included)."""
-    digest = hashlib.sha256()
-    for seq in encoded:
-        digest.update(np.int64(len(seq)).tobytes())
-        digest.update(np.ascontiguousarray(seq, dtype=np.int64).tobytes())
-    return digest.hexdigest()

@@ -343,8 +343,12 @@ def run_generate(args: argparse.Namespace) -> int:
     if args.n < 0 or args.max_length < 0:
         raise CliError("-n and --max-length must be ≥ 0")
     model = _load(args.run)
-    strings = model.sample(args.n, alpha=args.alpha, max_length=args.max_length, seed=args.seed)
-    sys.stdout.write("".join(model.vocabulary.format(s) + "\n" for s in strings))
+    samples = model.sample(args.n, alpha=args.alpha, max_length=args.max_length, seed=args.seed)
+    sys.stdout.write("".join(model.vocabulary.format(s) + "\n" for s in samples))
+    cut = int(samples.cut.sum())
+    if cut:
+        print(f"automimic: note: {cut} of {args.n} strings reached --max-length {args.max_length} and "
+              "were cut there", file=sys.stderr)
     return 0
 
 

@@ -57,6 +57,18 @@ def test_generate_score_complete(run, capsys):
     assert len(capsys.readouterr().out.splitlines()) == 3
 
 
+def test_generate_notes_the_strings_cut_at_max_length(run, capsys):
+    assert main(["generate", str(run), "-n", "200", "--seed", "2", "--max-length", "1"]) == 0
+    captured = capsys.readouterr()
+    cut = sum(len(line) == 1 for line in captured.out.splitlines())
+    assert 0 < cut < 200
+    assert captured.err == (
+        f"automimic: note: {cut} of 200 strings reached --max-length 1 and were cut there\n"
+    )
+    assert main(["generate", str(run), "-n", "5", "--seed", "2", "--max-length", "100"]) == 0
+    assert capsys.readouterr().err == ""
+
+
 def test_gradients_plot(run, tmp_path):
     assert main(["gradients", str(run), "-o", str(tmp_path / "g.png"), "-n", "5"]) == 0
     assert (tmp_path / "g.png").read_bytes()[:4] == b"\x89PNG"

@@ -95,3 +95,14 @@ def test_sigmoid_elman_gradients_vanish():
                                                         hidden_size=8), seed=0)
     flow = model.gradient_flow(["ab" * 8])
     assert flow[10] < 1e-3 * flow[1]
+
+
+def test_sample_flags_the_strings_cut_at_max_length(model):
+    samples = model.sample(300, seed=4, max_length=2)
+    assert isinstance(samples, list) and samples.cut.dtype == bool and len(samples.cut) == 300
+    assert samples.cut.tolist() == [len(s) == 2 for s in samples]
+    assert 0 < samples.cut.sum() < 300
+    longer = model.sample(300, seed=4, max_length=50)
+    cut_here = [s for s, c in zip(samples, samples.cut, strict=True) if not c]
+    assert cut_here == [s for s, c in zip(longer, samples.cut, strict=True) if not c]
+    assert not model.sample(0, seed=4).cut.size

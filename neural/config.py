@@ -1,0 +1,44 @@
+"""How to train: :class:`TrainConfig` (the architecture is :class:`~neural.model.RNNConfig`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SCHEDULES = ("constant", "cosine", "plateau")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to train (the architecture is :class:`~neural.model.RNNConfig`).
+
+    Examples
+    --------
+    >>> TrainConfig(epochs=5, bptt=100).bptt
+    100
+    """
+
+    lr: float = 3e-3  # Adam learning rate
+    schedule: str = "constant"  # "constant", "cosine" (per step, down to lr * min_lr_ratio),
+    # or "plateau" (halve the rate after every epoch without a better validation loss)
+    min_lr_ratio: float = 0.1  # final learning rate of the cosine schedule, relative to lr
+    weight_decay: float = 0.0  # Adam's L2 penalty
+    batch_size: int = 64  # strings per batch (with bptt: parallel streams per batch)
+    epochs: int = 20  # maximum number of passes over the training data
+    clip: float | None = 5.0  # maximum global gradient norm; None: no clipping (still recorded)
+    bptt: int | None = None  # None: whole strings, full BPTT; K: the corpus as one stream
+    # cut into chunks of K steps, the hidden state carried across chunks
+    patience: int | None = 3  # stop after this many epochs without improvement; None: never
+    min_delta: float = 1e-4  # bits per symbol: a smaller improvement does not count
+    eval_batch_size: int = 1024  # strings per batch when validating
+
+    def __post_init__(self) -> None:
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}")
+        positive = {"lr": self.lr, "batch_size": self.batch_size, "epochs": self.epochs}
+        positive |= {"eval_batch_size": self.eval_batch_size}
+        positive |= {k: v for k, v in (("clip", self.clip), ("bptt", self.bptt)) if v is not None}
+        for name, value in positive.items():
+            if not value > 0:
+                raise ValueError(f"{name} must be positive, got {value}")
+        if self.patience is not None and self.patience < 1:
+            raise ValueError(f"patience must be at least 1 (or None), got {self.patience}")
