@@ -108,6 +108,17 @@ def _read_record(path: Path) -> dict | None:
         raise CliError(f"{path}: corrupt run file ({err}); replace the run with --force") from None
 
 
+def sample_corpus(truth: am.Automaton, n: int, seed: int,
+                  say: Callable[[str], None]) -> list[tuple[str, ...]]:
+    """``n`` strings drawn from ``truth``; says how many were cut at the maximum length."""
+    samples = am.sample(truth, n, seed=seed)
+    cut = int(samples.cut.sum())
+    if cut:
+        say(f"note: {cut} of {n} sampled strings reached {am.DEFAULT_MAX_LENGTH} symbols and "
+            "were cut there")
+    return list(samples.strings)
+
+
 def write_strings(path: Path, strings: list[tuple[str, ...]], alphabet: tuple[str, ...]) -> None:
     """One string a line, as ``automimic train`` writes its corpora (atomic)."""
     write_atomic(path, "".join(am.format_string(alphabet, s) + "\n" for s in strings))
@@ -195,7 +206,7 @@ def _corpora(truth: am.Automaton, out: Path, options: RunOptions, seeds: dict[st
         return tuple(read_strings(out / name, truth) for name in names)  # type: ignore[return-value]
     say(f"[3/7] sampling {options.n_train} training, {options.n_val} validation and "
         f"{options.n_test} test strings")
-    corpora = [[tuple(s) for s in am.sample(truth, n, seed=seeds[name])]
+    corpora = [sample_corpus(truth, n, seeds[name], lambda text: say(f"      {text}"))
                for n, name in ((options.n_train, "train"), (options.n_val, "val"),
                                (options.n_test, "test"))]
     for name, strings in zip(names, corpora, strict=True):

@@ -161,11 +161,15 @@ def _corpora(args, out: Path, leader: bool) -> tuple[list, list, tuple[str, ...]
 
 def _sample_automaton(args: argparse.Namespace) -> tuple[list, list, tuple[str, ...]]:
     import automata as am
+    from automimic.pipeline import sample_corpus
 
     automaton = am.load(args.file)
     seeds = [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(args.seed).spawn(2)]
-    train_strings = [tuple(s) for s in am.sample(automaton, args.n_train, seed=seeds[0])]
-    val_strings = [tuple(s) for s in am.sample(automaton, args.n_val, seed=seeds[1])]
+    def say(text: str) -> None:
+        print(f"automimic: {text}", file=sys.stderr)
+
+    train_strings = sample_corpus(automaton, args.n_train, seeds[0], say)
+    val_strings = sample_corpus(automaton, args.n_val, seeds[1], say)
     return train_strings, val_strings, tuple(automaton.alphabet)
 
 
