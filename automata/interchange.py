@@ -20,7 +20,7 @@ from pathlib import Path
 from .core import Automaton
 from .dot import from_dot, to_dot
 from .errors import AutomatonError, FormatError
-from .loading import dumps, from_dict, loads, to_dict, write_atomic
+from .loading import dumps, from_dict, loads, read_text, to_dict, write_atomic
 from .pautomac import model_text, read_model
 
 FORMATS = ("yaml", "json", "dot", "pautomac")
@@ -57,22 +57,30 @@ def to_json(a: Automaton) -> str:
 def from_json(text: str, *, file: str = "<string>") -> Automaton:
     """An automaton from JSON text with the structure of the YAML format."""
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as error:
         raise FormatError(f"invalid JSON: {error.msg}", file=file, line=error.lineno,
                           column=error.colno) from None
+    except FormatError as error:  # a duplicate key (JSON keeps no position for it)
+        raise FormatError(error.problem, file=file) from None
     if not isinstance(data, dict):
         raise FormatError("the top level must be an object", file=file, line=1, column=1)
     return from_dict(data, file=file)
 
 
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
+    data: dict = {}
+    for key, value in pairs:
+        if key in data:
+            raise FormatError(f"duplicate key {key!r}")
+        data[key] = value
+    return data
+
+
 def read_automaton(path: str | os.PathLike, *, fmt: str | None = None) -> Automaton:
     """Read an automaton from ``path`` in the format its name implies (or ``fmt``)."""
     fmt = fmt or format_of(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as error:
-        raise AutomatonError(f"cannot read {path}: {error.strerror}") from None
+    text = read_text(path, {"yaml": "YAML", "json": "JSON", "dot": "DOT"}.get(fmt, "PAutomaC"))
     if fmt == "yaml":
         return loads(text, file=str(path))
     if fmt == "json":
@@ -80,7 +88,7 @@ def read_automaton(path: str | os.PathLike, *, fmt: str | None = None) -> Automa
     if fmt == "dot":
         return from_dot(text, file=str(path))
     if fmt == "pautomac":
-        return read_model(text if "\n" in text else Path(path), name=Path(path).name)
+        return read_model(Path(path), name=Path(path).name)  # read_text checked it is text
     raise AutomatonError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
 
 

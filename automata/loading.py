@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import math
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,14 +22,39 @@ from .errors import AutomatonError, FormatError
 MAX_BYTES = 16 * 1024 * 1024  # larger files are refused before parsing
 MAX_NODES = 2_000_000  # YAML nodes after alias expansion: bounds "billion laughs" files
 MAX_DEPTH = 64
+MAX_DENSE_ENTRIES = 50_000_000  # symbols × states² of a nondeterministic kind (400 MB of floats)
 TOP_KEYS = ("kind", "name", "description", "alphabet", "start", "states", "next", "normalize")
 Path_ = tuple[str, ...]
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml parses ~10× faster
 
 
 class _Int(int):
     """An integer read from YAML that remembers its text, so ``010`` stays the label "010"."""
 
     text: str
+
+
+class _Names(list):
+    """Names in file order with set-speed membership (files with 100k states load in linear
+    time) and a short form in messages."""
+
+    SHOWN = 20
+
+    def __init__(self, names: Any = ()) -> None:
+        super().__init__(names)
+        self._known = set(self)
+
+    def append(self, name: str) -> None:
+        super().append(name)
+        self._known.add(name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._known
+
+    def __repr__(self) -> str:
+        if len(self) <= self.SHOWN:
+            return repr(list(self))
+        return repr(list(self[:self.SHOWN]))[:-1] + f", … ({len(self)} in all)]"
 
 
 @dataclass
@@ -65,7 +92,7 @@ def _parse(text: str, file: str) -> _Document:
         raise FormatError("the file is empty (expected a YAML mapping with kind, alphabet, ...)",
                           file=file)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_LOADER)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         problem = f"invalid YAML: {getattr(error, 'problem', None) or error}"
@@ -120,29 +147,37 @@ def _convert(node: yaml.Node, path: Path_, document: _Document, count: list[int]
         return _convert_mapping(node, path, document, count)
     if isinstance(node, yaml.SequenceNode):
         return [_convert(item, path + (str(i),), document, count) for i, item in enumerate(node.value)]
-    return _scalar(node)
+    return _scalar(node, path, document)
 
 
 def _convert_mapping(node: yaml.MappingNode, path: Path_, document: _Document,
                      count: list[int]) -> dict:
     result: dict = {}
+    names: set[str] = set()
     for key_node, value_node in node.value:
         if not isinstance(key_node, yaml.ScalarNode):
             raise document.error(path, "a mapping key must be a plain value, not a list or mapping")
-        key = _scalar(key_node)
+        key = _scalar(key_node, path, document)
         name = _key_text(key)
-        if name in {_key_text(k) for k in result}:
+        if name in names:
             document.marks[path + (name,)] = (key_node.start_mark.line + 1,
                                               key_node.start_mark.column + 1)
             raise document.error(path + (name,), f"duplicate key {name!r}")
         document.marks[path + (name,)] = (key_node.start_mark.line + 1,
                                           key_node.start_mark.column + 1)
+        names.add(name)
         result[key] = _convert(value_node, path + (name,), document, count)
     return result
 
 
-def _scalar(node: yaml.ScalarNode) -> Any:
-    value = _CONSTRUCTOR.construct_object(node)
+def _scalar(node: yaml.ScalarNode, path: Path_, document: _Document) -> Any:
+    try:
+        value = _CONSTRUCTOR.construct_object(node)
+    except (yaml.YAMLError, ValueError, TypeError, OverflowError):  # e.g. !!python/object tags
+        raise FormatError(f"cannot read {node.value!r} tagged {node.tag!r} (expected plain "
+                          "text, a number or a boolean)", field=".".join(path),
+                          file=document.file, line=node.start_mark.line + 1,
+                          column=node.start_mark.column + 1) from None
     if isinstance(value, int) and not isinstance(value, bool):
         labelled = _Int(value)
         labelled.text = node.value
@@ -251,7 +286,7 @@ def _read_alphabet(document: _Document, value: Any) -> list[str]:
     if not isinstance(value, list) or not value:
         raise document.error(("alphabet",), f"expected a non-empty list of symbols "
                                             f"(got {_describe(value)})")
-    alphabet: list[str] = []
+    alphabet: list[str] = _Names()
     for i, item in enumerate(value):
         symbol = _label(document, ("alphabet", str(i)), item, "symbol")
         if symbol == END:
@@ -294,7 +329,7 @@ def _read_states(document: _Document, kind: str, alphabet: list[str], normalize:
     table = _labelled_map(document, ("states",), top["states"], "state")
     if not table:
         raise document.error(("states",), "expected at least one state")
-    states = list(table)
+    states = _Names(table)
     final: dict[str, float] = {}
     moves: dict[tuple[str, str, str], float] = {}
     for state, body in table.items():
@@ -447,6 +482,7 @@ def _build(spec: _Spec) -> Automaton:
             symbol_prob[state_index[state], symbol_index[symbol]] = weight
         arrays = {"next_state": next_state, "symbol_prob": symbol_prob}
     else:
+        check_dense_size(spec.kind, n_symbols, n_states)
         transition = np.zeros((n_symbols, n_states, n_states))
         for (state, symbol, target), weight in spec.moves.items():
             transition[symbol_index[symbol], state_index[state], state_index[target]] = weight
@@ -454,6 +490,17 @@ def _build(spec: _Spec) -> Automaton:
     return Automaton(kind=spec.kind, alphabet=tuple(spec.alphabet), states=tuple(spec.states),
                      initial=initial, final=final, name=spec.name, description=spec.description,
                      **arrays)
+
+
+def check_dense_size(kind: str, n_symbols: int, n_states: int) -> None:
+    """Refuse a nondeterministic automaton whose dense (symbols × states × states) table would
+    exhaust memory, before it is allocated."""
+    entries = n_symbols * n_states * n_states
+    if entries > MAX_DENSE_ENTRIES:
+        raise AutomatonError(f"a {kind} with {n_states} states and {n_symbols} symbols needs a "
+                             f"dense table of {entries:.3g} entries (limit "
+                             f"{MAX_DENSE_ENTRIES:.3g}); large automata must be deterministic "
+                             "(dfa, pdfa, markov)")
 
 
 def _document_to_automaton(document: _Document) -> Automaton:
@@ -507,6 +554,12 @@ def load(source: str | os.PathLike | IO) -> Automaton:
         if isinstance(content, bytes):
             content = _decode(content, str(file))
         return loads(content, file=str(file))
+    return loads(read_text(source), file=str(source))
+
+
+def read_text(source: str | os.PathLike, what: str = "YAML") -> str:
+    """The text of a file, with the size limit and one clear error for a missing, unreadable,
+    binary or non-UTF-8 file."""
     path = Path(source)
     try:
         size = path.stat().st_size
@@ -515,17 +568,19 @@ def load(source: str | os.PathLike | IO) -> Automaton:
                               file=str(path))
         raw = path.read_bytes()
     except IsADirectoryError:
-        raise FormatError("is a directory, expected a YAML file", file=str(path)) from None
+        raise FormatError(f"is a directory, expected a {what} file", file=str(path)) from None
     except FileNotFoundError:
         raise FormatError("no such file", file=str(path)) from None
     except PermissionError:
         raise FormatError("permission denied", file=str(path)) from None
-    return loads(_decode(raw, str(path)), file=str(path))
+    except OSError as error:
+        raise FormatError(f"cannot read the file ({error.strerror})", file=str(path)) from None
+    return _decode(raw, str(path), what)
 
 
-def _decode(raw: bytes, file: str) -> str:
+def _decode(raw: bytes, file: str, what: str = "YAML") -> str:
     if b"\x00" in raw:
-        raise FormatError("this is a binary file, expected YAML text", file=file)
+        raise FormatError(f"this is a binary file, expected {what} text", file=file)
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -612,14 +667,42 @@ def dump(a: Automaton, destination: str | os.PathLike | IO) -> None:
 
 
 def write_atomic(path: Path, content: str | bytes) -> None:
-    """Write ``content`` to ``path`` through a temporary file in the same folder and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write ``content`` to ``path`` through a temporary file in the same folder and a rename.
+
+    The file gets the usual permissions (those of the file it replaces, else 0o666 less the
+    umask); errors name ``path``, never the temporary file.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a directory, expected a file name", str(path))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise NotADirectoryError(errno.ENOTDIR, "cannot create its folder: a file is in the "
+                                 "way", str(path)) from None
     mode = "wb" if isinstance(content, bytes) else "w"
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
+                                             suffix=".tmp")
+    except OSError as error:
+        raise type(error)(error.errno, error.strerror, str(path)) from None
     try:
         with os.fdopen(handle, mode, **({} if mode == "wb" else {"encoding": "utf-8"})) as out:
             out.write(content)
+        os.chmod(temporary, _file_mode(path))
         os.replace(temporary, path)
-    except BaseException:
+    except BaseException as error:
         Path(temporary).unlink(missing_ok=True)
+        if isinstance(error, OSError) and error.filename == temporary:
+            raise type(error)(error.errno, error.strerror, str(path)) from None
         raise
+
+
+def _file_mode(path: Path) -> int:
+    """The mode of the file ``path`` replaces, else what ``open`` would give a new file."""
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        umask = os.umask(0o022)
+        os.umask(umask)
+        return 0o666 & ~umask

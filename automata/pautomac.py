@@ -31,7 +31,7 @@ import numpy as np
 
 from .core import Automaton, dense_transition
 from .errors import AutomatonError, FormatError
-from .loading import write_atomic
+from .loading import check_dense_size, write_atomic
 
 PathLike = str | os.PathLike
 _HEADERS = {"I": 1, "F": 1, "S": 2, "T": 3}  # header letter → number of indices per line
@@ -118,6 +118,10 @@ def read_model(source: PathLike | str, *, alphabet: Sequence[str] | None = None,
     if len(alphabet) < used:
         raise FormatError(f"the model uses {used} symbols but the alphabet has {len(alphabet)}",
                           file=file)
+    try:
+        check_dense_size("pfa", len(alphabet), n_states)
+    except AutomatonError as error:
+        raise FormatError(str(error), file=file) from None
     emit = np.zeros((n_states, len(alphabet)))
     move = np.zeros((len(alphabet), n_states, n_states))
     initial, final = np.zeros(n_states), np.zeros(n_states)
@@ -130,8 +134,14 @@ def read_model(source: PathLike | str, *, alphabet: Sequence[str] | None = None,
     for (q, a, r), value in sections["T"]:
         move[a, q, r] = value
     transition = ((1 - final)[:, None] * emit).T[:, :, None] * move
-    return Automaton(kind="pfa", alphabet=tuple(alphabet), states=tuple(map(str, range(n_states))),
-                     initial=initial, final=final, transition=transition, name=name)
+    try:
+        return Automaton(kind="pfa", alphabet=tuple(alphabet),
+                         states=tuple(map(str, range(n_states))), initial=initial, final=final,
+                         transition=transition, name=name)
+    except FormatError:
+        raise
+    except AutomatonError as error:
+        raise FormatError(str(error), file=file) from None
 
 
 def model_text(a: Automaton, *, digits: int = 12) -> str:

@@ -59,6 +59,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"automimic: error: {_message(error)}", file=sys.stderr)
         return 2 if isinstance(error, ValueError | FileNotFoundError | IsADirectoryError |
                                NotADirectoryError | PermissionError) else 1
+    except MemoryError:
+        if os.environ.get("AUTOMIMIC_DEBUG"):
+            raise
+        print("automimic: error: out of memory (try smaller settings)", file=sys.stderr)
+        return 1
+    except Exception as error:  # a bug: one line, the traceback on demand
+        if os.environ.get("AUTOMIMIC_DEBUG"):
+            raise
+        print(f"automimic: internal error: {type(error).__name__}: {error} (set AUTOMIMIC_DEBUG=1 "
+              "for the traceback)", file=sys.stderr)
+        return 1
 
 
 def _message(error: BaseException) -> str:

@@ -12,8 +12,9 @@ import math
 from pathlib import Path
 
 import automata as am
+from automata.core import END
 from automata.interchange import format_of, read_automaton, write_automaton
-from automata.loading import write_atomic
+from automata.loading import read_text, write_atomic
 from automata.strings import format_string
 from automimic.errors import CliError
 
@@ -42,7 +43,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                         description=f"Write {verb} the language of IN.")
         command.add_argument("file", metavar="IN")
         command.add_argument("-o", "--out", required=True, metavar="OUT")
-        command.add_argument("--max-states", type=int, default=100_000,
+        command.add_argument("--max-states", type=_positive, default=100_000,
                              help="refuse DFAs larger than this (100000)")
         command.set_defaults(handler=run_minimize if name == "minimize" else run_determinize)
 
@@ -67,9 +68,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     fit.set_defaults(handler=run_fit)
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number (got {text!r})") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number ≥ 1 (got {value})")
+    return value
+
+
 def _read(path: str) -> am.Automaton:
-    if not Path(path).is_file():
-        raise CliError(f"{path}: no such file")
     return read_automaton(path)
 
 
@@ -188,18 +197,26 @@ def run_convert(args: argparse.Namespace) -> int:
 
 
 def _read_strings(path: str, alphabet: list[str] | None) -> tuple[list, list[str]]:
-    text = Path(path).read_text(encoding="utf-8")
+    text = read_text(path, "text")
     first = text.split("\n", 1)[0].split()
     if len(first) == 2 and all(f.isdigit() for f in first):  # a PAutomaC string file
         from automata.pautomac import read_strings
 
-        data = read_strings(text if "\n" in text else path)
+        data = read_strings(Path(path))
         return data.strings, alphabet or [str(i) for i in range(data.n_symbols)]
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
     words = alphabet is not None and any(len(s) != 1 for s in alphabet)
     strings = [tuple(line.split()) if words else tuple(line) for line in lines]
+    known = set(alphabet or ()) - {END}
+    for number, string in enumerate(strings, start=1):
+        bad = [s for s in string if s == END or (alphabet and s not in known)]
+        if bad:
+            why = ("'$' is reserved for the end of the string" if bad[0] == END
+                   else f"the alphabet is {alphabet}")
+            raise CliError(f"{path}:{number}: unknown symbol {bad[0]!r} in {lines[number - 1]!r}"
+                           f" ({why})")
     seen = sorted({s for x in strings for s in x})
     return strings, alphabet or seen
 
@@ -207,7 +224,9 @@ def _read_strings(path: str, alphabet: list[str] | None) -> tuple[list, list[str
 def run_fit(args: argparse.Namespace) -> int:
     if args.order < 0:
         raise CliError(f"--order must be ≥ 0 (got {args.order})")
-    alphabet = [s for s in args.alphabet.split(",") if s] if args.alphabet else None
+    alphabet = None if args.alphabet is None else [s for s in args.alphabet.split(",") if s]
+    if alphabet is not None and not alphabet:
+        raise CliError(f"--alphabet {args.alphabet!r}: expected symbols separated by commas")
     strings, alphabet = _read_strings(args.strings, alphabet)
     if not alphabet:
         raise CliError(f"{args.strings}: no symbols seen; give --alphabet")

@@ -12,6 +12,7 @@ import numpy as np
 
 import automata as am
 from automata.analysis import expected_length, total_probability
+from automata.errors import SizeLimitError
 from automata.loading import write_atomic
 from automimic.errors import CliError
 
@@ -30,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     render.add_argument("file", metavar="FILE")
     render.add_argument("-o", "--out", required=True, metavar="OUT")
     render.add_argument("--highlight", metavar="S", help="draw the path of this string in red")
-    render.add_argument("--precision", type=int, default=3, help="significant digits (3)")
+    render.add_argument("--precision", type=_positive, default=3, help="significant digits (3)")
     render.set_defaults(handler=run_render)
 
     accepts = subparsers.add_parser("accepts", help="accept or reject strings",
@@ -55,7 +56,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                                "empty string).")
     sample.add_argument("file", metavar="FILE")
     sample.add_argument("-n", type=_count, default=10, help="how many strings (10)")
-    sample.add_argument("--seed", type=int, default=None, help="random seed")
+    sample.add_argument("--seed", type=_count, default=None, help="random seed (≥ 0)")
     sample.add_argument("--alpha", type=_alpha, default=1.0,
                         help="inverse temperature: 1 = the automaton, inf = greedy, 0 = uniform")
     sample.add_argument("--max-length", type=_count, default=None,
@@ -83,6 +84,13 @@ def _count(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number (got {text!r})") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected a number ≥ 0 (got {value})")
+    return value
+
+
+def _positive(text: str) -> int:
+    value = _count(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number ≥ 1 (got {value})")
     return value
 
 
@@ -179,7 +187,8 @@ def _plain_state(state: object) -> object:
 
 
 def _is_run(path: str) -> bool:
-    return Path(path).is_dir()
+    """A run folder, or a model file saved by ``automimic train``."""
+    return Path(path).is_dir() or Path(path).suffix == ".pt"
 
 
 def run_score(args: argparse.Namespace) -> int:
@@ -189,8 +198,9 @@ def run_score(args: argparse.Namespace) -> int:
         return score_run(args.file, args.strings, args.json)
     a = am.load(args.file)
     if not a.is_probabilistic:
-        raise CliError(f"{args.file}: a {a.kind} has no probabilities; score needs a pfa, pdfa "
-                       "or markov file (use `automimic accepts` for a language)")
+        raise CliError(f"{args.file}: {_article(a.kind)} {a.kind} has no probabilities; score "
+                       "needs a pfa, pdfa or markov file (use `automimic accepts` for a "
+                       "language)")
     logs = np.atleast_1d(am.log_probability(a, [am.to_symbols(a, s) for s in args.strings]))
     print_scores(args.strings, logs, args.json)
     return 0
@@ -217,9 +227,17 @@ def run_complete(args: argparse.Namespace) -> int:
 
         return complete_run(args.file, args.prefix, args.k)
     a = am.load(args.file)
-    completions = am.complete(a, args.prefix, k=args.k) if args.k else []
+    try:
+        completions = am.complete(a, args.prefix, k=args.k) if args.k else []
+    except SizeLimitError:
+        raise CliError(f"-k {args.k}: the search for completions of {args.prefix!r} stopped at "
+                       "its limit before finding that many; ask for fewer") from None
     print_completions(a.alphabet, am.to_symbols(a, args.prefix), completions)
     return 0
+
+
+def _article(kind: str) -> str:
+    return "an" if kind == "nfa" else "a"
 
 
 def print_completions(alphabet, prefix, completions) -> None:
@@ -236,7 +254,7 @@ def run_sample(args: argparse.Namespace) -> int:
     a = am.load(args.file)
     samples = am.sample(a, args.n, seed=args.seed, alpha=args.alpha, max_length=args.max_length)
     text = "".join(am.format_string(a.alphabet, s) + "\n" for s in samples)
-    if args.out:
+    if args.out is not None:
         write_atomic(Path(args.out), text)
     else:
         sys.stdout.write(text)
