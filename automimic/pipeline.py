@@ -50,9 +50,36 @@ class RunOptions:
     def __post_init__(self) -> None:
         for name in ("n_train", "n_val", "n_test"):
             if getattr(self, name) < 1:
-                raise CliError(f"--{name.replace('_', '-')} must be at least 1")
+                raise CliError(f"--{name.replace('_', '-')} must be at least 1 "
+                               f"(got {getattr(self, name)})")
         if self.n_samples < 0:
-            raise CliError("--n-samples must be at least 0")
+            raise CliError(f"--n-samples must be at least 0 (got {self.n_samples})")
+
+
+def check_folder(path: Path, option: str) -> None:
+    """Refuse (CliError) an output folder that cannot be one: a file, or under a file.
+
+    ``option`` starts the message: the command-line option and the value given.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> file = pathlib.Path(tempfile.mkdtemp()) / "f"
+    >>> _ = file.write_text("")
+    >>> check_folder(file.parent / "new" / "folder", "--out")
+    >>> check_folder(file / "x", "--out x")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    automimic.errors.CliError: --out x: cannot create the folder .../f/x: .../f is a file
+    """
+    path = Path(path)
+    for folder in (path, *path.parents):
+        if folder.is_dir():
+            return
+        if folder.exists():
+            if folder == path:
+                raise CliError(f"{option}: {path} is a file, expected a folder")
+            raise CliError(f"{option}: cannot create the folder {path}: {folder} is a file")
 
 
 def automaton_digest(path: Path) -> str:
@@ -143,8 +170,14 @@ def run(path: Path, out: Path, options: RunOptions, *, force: bool = False, quie
     started = time.perf_counter()
     say(f"[1/7] validating {path}")
     truth = am.load(path)
-    model_config = neural.RNNConfig(**options.model)  # bad options fail before any file is written
+    # bad options fail before any file is written
+    model_config = neural.RNNConfig(**options.model)
     train_config = neural.TrainConfig(**options.training)
+    try:
+        neural.resolve_device(options.device)
+    except ValueError as err:
+        raise CliError(f"--device {options.device}: {err}") from None
+    check_folder(out, f"--out {out}")
     record = {"automaton": str(path), "automaton_sha256": automaton_digest(path),
               **asdict(options)}
     resuming = prepare_folder(out, record, force=force)

@@ -6,6 +6,7 @@ Next-symbol distributions have the columns ``alphabet + ("$",)``.
 
 from neural.checkpoint import CheckpointError
 from neural.config import TrainConfig
+from neural.distributed import resolve_device
 from neural.model import RNNConfig, RNNLanguageModel
 from neural.trained import Samples, TrainedModel, load
 from neural.training import TrainingInterrupted, train
@@ -24,5 +25,6 @@ __all__ = [
     "Vocabulary",
     "infer_alphabet",
     "load",
+    "resolve_device",
     "train",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import stat
 import tempfile
 import zipfile
 from pathlib import Path
@@ -29,7 +30,19 @@ class CheckpointError(ValueError):
 
 
 def atomic_write_bytes(path: Path, write) -> None:
-    """Write a file through ``write(file_object)`` into a temporary file, then rename it."""
+    """Write a file through ``write(file_object)`` into a temporary file, then rename it.
+
+    The file gets the usual permissions: those of the file it replaces, else 0o666 less the
+    umask (not the 0o600 of the temporary file).
+
+    Examples
+    --------
+    >>> import os, stat, tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "new" / "f.txt"
+    >>> atomic_write_bytes(p, lambda handle: handle.write(b"hi"))
+    >>> p.read_bytes(), stat.S_IMODE(p.stat().st_mode) == _file_mode(p)
+    (b'hi', True)
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -38,10 +51,21 @@ def atomic_write_bytes(path: Path, write) -> None:
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp, _file_mode(path))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _file_mode(path: Path) -> int:
+    """The mode of the file ``path`` replaces, else what ``open`` would give a new file."""
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        umask = os.umask(0o022)  # reading the umask means setting it: set it back at once
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
@@ -68,6 +92,7 @@ def load_checkpoint(path: Path, *, kind: str) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: no checkpoint there (file not found)")
+    _check_zip(path)
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
@@ -77,9 +102,28 @@ def load_checkpoint(path: Path, *, kind: str) -> dict[str, Any]:
             f"{path}: refused to load: the file holds objects other than tensors and plain data, "
             f"which could run code when unpickled ({_forbidden(err)})"
         ) from None
-    except (RuntimeError, EOFError, OSError, zipfile.BadZipFile, ValueError) as err:
-        raise CheckpointError(f"{path}: not a readable checkpoint ({_first_line(err)})") from None
+    except PermissionError:
+        raise
+    except (EOFError, OSError, zipfile.BadZipFile):  # reads past the end of a cut-off file
+        raise CheckpointError(f"{path}: not a readable checkpoint (truncated or corrupt zip "
+                              "archive)") from None
+    except RuntimeError as err:
+        raise CheckpointError(f"{path}: not a readable checkpoint ({one_line(err)})") from None
+    except Exception:  # corrupt data trips the unpickler anywhere (IndexError, KeyError ...)
+        raise CheckpointError(f"{path}: not a readable checkpoint (corrupt data)") from None
     return _check_payload(path, payload, kind)
+
+
+def _check_zip(path: Path) -> None:
+    """Refuse a file that is not a zip archive (``torch.save``'s format) before unpickling it:
+    torch's reader of the older format fails on such bytes with IndexError, KeyError ..."""
+    with path.open("rb") as handle:
+        magic = handle.read(4)
+    if not magic:
+        raise CheckpointError(f"{path}: not a readable checkpoint (the file is empty)")
+    if magic != b"PK\x03\x04":
+        raise CheckpointError(f"{path}: not a readable checkpoint (not a zip archive, the format "
+                              "automimic saves)")
 
 
 def _check_payload(path: Path, payload: Any, kind: str) -> dict[str, Any]:
@@ -105,9 +149,21 @@ def _forbidden(err: BaseException) -> str:
     return lines[0].split(". Please")[0].strip()[:200] if lines else "a forbidden global"
 
 
-def _first_line(err: BaseException) -> str:
+def one_line(err: BaseException, limit: int = 120) -> str:
+    """The first sentence of an error's message, on one short line (torch's run to paragraphs).
+
+    Examples
+    --------
+    >>> one_line(RuntimeError("failed reading zip archive. This is an internal error.\\nMore"))
+    'failed reading zip archive'
+    >>> one_line(EOFError())
+    'EOFError'
+    """
     text = str(err).strip().splitlines()
-    return text[0] if text else type(err).__name__
+    first = text[0].split(". ")[0].strip().rstrip(".:") if text else ""
+    if not first:
+        return type(err).__name__
+    return first if len(first) <= limit else first[: limit - 1] + "…"
 
 
 def resolve_model_path(path: str | os.PathLike) -> Path:

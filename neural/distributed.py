@@ -13,6 +13,37 @@ import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
+DEVICES = "auto, cpu, cuda or cuda:N"
+
+
+def resolve_device(device: str) -> torch.device:
+    """The torch device ``device`` names ("auto": CUDA when there is one), or ValueError when
+    it names no device this machine has.
+
+    Examples
+    --------
+    >>> resolve_device("cpu")
+    device(type='cpu')
+    >>> resolve_device("tpu")
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown device 'tpu' (expected auto, cpu, cuda or cuda:N)
+    """
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, ValueError, TypeError):
+        resolved = None
+    if resolved is None or resolved.type not in ("cpu", "cuda"):
+        raise ValueError(f"unknown device {device!r} (expected {DEVICES})")
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError("CUDA is not available on this machine")
+    if resolved.type == "cuda" and (resolved.index or 0) >= torch.cuda.device_count():
+        raise ValueError(f"no CUDA device {resolved.index}: this machine has "
+                         f"{torch.cuda.device_count()}")
+    return resolved
+
 
 @dataclass
 class Context:
@@ -26,9 +57,7 @@ class Context:
     @classmethod
     def start(cls, device: str) -> Context:
         """Read torchrun's environment; start the process group (gloo on CPU, nccl on CUDA)."""
-        if device == "auto":
-            device = "cuda" if torch.cuda.is_available() else "cpu"
-        resolved = torch.device(device)
+        resolved = resolve_device(device)
         world_size = int(os.environ.get("WORLD_SIZE", "1"))
         if world_size <= 1:
             return cls(resolved)

@@ -22,6 +22,7 @@ from neural.checkpoint import (
     CheckpointError,
     atomic_write_bytes,
     load_checkpoint,
+    one_line,
     save_checkpoint,
 )
 from neural.config import TrainConfig
@@ -202,7 +203,7 @@ def _restore(session: Session, checkpoint: dict[str, Any]) -> None:
         session.stream_state = None if saved_stream is None else map_state(lambda t: t.to(device), saved_stream)
         _restore_rng(session, checkpoint["rng"])
     except (KeyError, TypeError, ValueError, RuntimeError) as err:
-        raise CheckpointError(f"{session.run_dir}: corrupt checkpoint ({err})") from None
+        raise CheckpointError(f"{session.run_dir}: corrupt checkpoint ({one_line(err)})") from None
 
 
 def _restore_rng(session: Session, rng: dict[str, Any]) -> None:

@@ -13,7 +13,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from neural.checkpoint import CheckpointError, load_checkpoint, resolve_model_path, save_checkpoint
+from neural.checkpoint import (
+    CheckpointError,
+    load_checkpoint,
+    one_line,
+    resolve_model_path,
+    save_checkpoint,
+)
 from neural.data import Corpus
 from neural.diagnostics import gradient_flow, layer_states
 from neural.model import RNNConfig, RNNLanguageModel, State, select_rows
@@ -369,10 +375,34 @@ class TrainedModel:
         try:
             vocabulary = Vocabulary(tuple(payload["alphabet"]))
             model = RNNLanguageModel(RNNConfig(**payload["model_config"]), vocabulary.size)
+            problem = _weights_problem(model, payload["state_dict"])
+            if problem:
+                raise CheckpointError(
+                    f"{path}: corrupt checkpoint (its weights do not fit its alphabet of "
+                    f"{len(vocabulary.alphabet)} symbols and its model configuration: {problem})"
+                )
             model.load_state_dict(payload["state_dict"])
-        except (TypeError, ValueError, RuntimeError, KeyError) as err:
-            raise CheckpointError(f"{path}: corrupt checkpoint ({err})") from None
+        except CheckpointError:
+            raise
+        except (TypeError, ValueError, RuntimeError, KeyError, AttributeError) as err:
+            raise CheckpointError(f"{path}: corrupt checkpoint ({one_line(err)})") from None
         return cls(model, vocabulary, history=payload["history"], data_sha256=payload["data_sha256"])
+
+
+def _weights_problem(model: nn.Module, state_dict: dict[str, Any]) -> str:
+    """What keeps ``state_dict`` from fitting ``model`` (in one line), or "" when it fits."""
+    expected = model.state_dict()
+    missing = [name for name in expected if name not in state_dict]
+    if missing:
+        return f"no weights {missing[0]}" + (f" and {len(missing) - 1} more" if missing[1:] else "")
+    extra = [name for name in state_dict if name not in expected]
+    if extra:
+        return f"unexpected weights {extra[0]}"
+    for name, tensor in expected.items():
+        shape = tuple(getattr(state_dict[name], "shape", ()))
+        if shape != tuple(tensor.shape):
+            return f"{name} has shape {shape}, expected {tuple(tensor.shape)}"
+    return ""
 
 
 def load(path: str | os.PathLike, *, device: str = "cpu") -> TrainedModel:

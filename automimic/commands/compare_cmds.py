@@ -73,20 +73,27 @@ def _add_run(subparsers: argparse._SubParsersAction) -> None:
 def run_compare(args: argparse.Namespace) -> int:
     """``automimic compare``: score a run (or an automaton) against the truth, print, write."""
     import automata as am
+    from automimic.pipeline import check_folder
 
     if (args.run is None) == (args.model is None):
         raise CliError("compare needs a RUN folder or --model OTHER.yaml (one of them)")
     if args.n_test < 1:
-        raise CliError("--n-test must be at least 1")
+        raise CliError(f"--n-test must be at least 1 (got {args.n_test})")
+    if args.n_samples < 0:
+        raise CliError(f"--n-samples must be at least 0 (got {args.n_samples})")
+    if args.model is not None:
+        out = Path(args.out) if args.out else None
+    else:
+        run = Path(args.run)
+        out = Path(args.out) if args.out else (run / "compare" if run.is_dir() else None)
+    if out is not None:
+        check_folder(out, f"--out {out}")
     truth = am.load(args.file)
     test = [tuple(s) for s in am.sample(truth, args.n_test, seed=args.seed)]
     if args.model is not None:
         comparison = _compare_automaton(truth, am.load(args.model), test, args)
-        out = Path(args.out) if args.out else None
     else:
         comparison = _compare_run(truth, Path(args.run), test, args)
-        run = Path(args.run)
-        out = Path(args.out) if args.out else (run / "compare" if run.is_dir() else None)
     _print_and_write(comparison, out, as_json=args.json)
     return 0
 
@@ -151,18 +158,26 @@ def run_pipeline(args: argparse.Namespace) -> int:
     """``automimic run``: every stage, progress at each, the report's path at the end."""
     import automata as am
     import neural
-    from automimic.commands.neural_cmds import MODEL_OPTIONS, TRAIN_OPTIONS
-    from automimic.pipeline import RunOptions, run
+    from automimic.commands.neural_cmds import (
+        MODEL_OPTIONS,
+        TRAIN_OPTIONS,
+        build_configs,
+        check_device,
+    )
+    from automimic.pipeline import RunOptions, check_folder, run
 
     path = Path(args.file) if args.file else default_example()
     if not path.exists():
         raise CliError(f"{path}: no such file")
-    out = Path(args.out) if args.out else Path("runs") / (am.load(path).name or path.stem)
     chosen = {group: {name: getattr(args, name) for _, name, _, _ in flags
                       if getattr(args, name) is not None}
               for group, flags in (("model", MODEL_OPTIONS), ("training", TRAIN_OPTIONS))}
     options = RunOptions(n_train=args.n_train, n_val=args.n_val, n_test=args.n_test,
                          n_samples=args.n_samples, seed=args.seed, device=args.device, **chosen)
+    build_configs(options.model, options.training)  # every option, before anything is written
+    check_device(args.device)
+    out = Path(args.out) if args.out else Path("runs") / (am.load(path).name or path.stem)
+    check_folder(out, f"--out {out}")
     try:
         comparison = run(path, out, options, force=args.force, quiet=args.quiet)
     except neural.TrainingInterrupted:

@@ -58,12 +58,14 @@ def run_inspect(args: argparse.Namespace) -> int:
     import automata as am
     import neural
     from automata.loading import write_atomic
+    from automimic.pipeline import check_folder
     from compare.inside import inspect_model, parse_group, render_html, to_json
 
     if args.n_strings < 4:
         raise CliError(f"--n-strings must be at least 4, got {args.n_strings}")
     if args.k is not None and args.k < 1:
         raise CliError(f"--k must be at least 1, got {args.k}")
+    check_folder(_out_dir(args), f"--out {_out_dir(args)}")
     truth = am.as_probabilistic(am.load(args.file))
     model = neural.load(args.run)
     if set(model.alphabet) != set(truth.alphabet):

@@ -21,6 +21,7 @@ from automimic.errors import CliError
 RUN_FILES = ("model.pt", "training.pt", "history.json", "train.txt", "val.txt", "corpus.json")
 CORPUS_FILE = "corpus.json"
 VAL_FRACTION = 0.1  # held out for validation when no validation corpus is given
+PLOT_FORMATS = (".png", ".svg", ".pdf")
 
 # (flag, RNNConfig or TrainConfig field, type, help)
 MODEL_OPTIONS = (
@@ -91,15 +92,31 @@ def _add_train(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    """``automimic train``: sample or read the corpora, save them in the run folder, train."""
+    """``automimic train``: sample or read the corpora, save them in the run folder, train.
+
+    Every option, the corpora and the run folder are checked before anything is written, so a
+    refused command leaves nothing that blocks the corrected one.
+    """
     import neural
 
     out = Path(args.out)
     leader = int(os.environ.get("RANK", "0")) == 0
+    _check_train_options(args, out)
+    reuse = args.resume and (out / CORPUS_FILE).exists()
+    chars = args.data is not None and args.chars
+    model_config, train_config = _configs(args, None if reuse else _chars_bptt(args, chars))
     if leader:
-        _prepare_run_folder(args, out)
-    train_strings, val_strings, alphabet, bptt = _corpora(args, out, leader)
-    model_config, train_config = _configs(args, bptt)
+        _check_run_folder(args, out)
+    if reuse:
+        train_strings, val_strings, alphabet, _ = _read_run_corpora(out)
+    elif args.file is not None:
+        train_strings, val_strings, alphabet = _sample_automaton(args)
+    else:
+        train_strings, val_strings, alphabet = _read_corpora(args)
+    if leader:
+        _clear_run_folder(args, out)
+        if not reuse:
+            _write_run_corpora(out, train_strings, val_strings, alphabet, chars)
     try:
         model = neural.train(
             train_strings,
@@ -121,42 +138,58 @@ def run_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _prepare_run_folder(args: argparse.Namespace, out: Path) -> None:
+def _check_train_options(args: argparse.Namespace, out: Path) -> None:
+    """Refuse (CliError) contradictory or impossible options; reads and writes nothing."""
+    from automimic.pipeline import check_folder
+
     if (args.file is None) == (args.data is None):
         raise CliError("train needs an automaton FILE.yaml or --data CORPUS (one of them)")
     if args.resume and args.force:
         raise CliError("--resume and --force contradict each other: choose one")
+    if args.file is not None:
+        if args.n_train < 1:
+            raise CliError(f"--n-train must be at least 1 (got {args.n_train})")
+        if args.n_val < 1:
+            raise CliError(f"--n-val must be at least 1 (got {args.n_val}): validation strings "
+                           "choose the best epoch and stop training early")
+    check_device(args.device)
+    check_folder(out, f"--out {out}")
+
+
+def check_device(device: str) -> None:
+    """Refuse (CliError) a ``--device`` this machine does not have, before anything is written.
+
+    Examples
+    --------
+    >>> check_device("cpu")
+    >>> check_device("foo")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    automimic.errors.CliError: --device foo: unknown device 'foo' (expected auto, cpu, ...)
+    """
+    from neural import resolve_device
+
+    try:
+        resolve_device(device)
+    except ValueError as err:
+        hint = "" if str(err).startswith("unknown device") else "; use --device cpu or auto"
+        raise CliError(f"--device {device}: {err}{hint}") from None
+
+
+def _check_run_folder(args: argparse.Namespace, out: Path) -> None:
     existing = [name for name in RUN_FILES if (out / name).exists()]
     if existing and not (args.resume or args.force):
         raise CliError(
             f"{out} already holds a run ({', '.join(existing)}): continue it with --resume or "
             "replace it with --force"
         )
+
+
+def _clear_run_folder(args: argparse.Namespace, out: Path) -> None:
     if args.force:
-        for name in existing:
-            (out / name).unlink()
+        for name in RUN_FILES:
+            (out / name).unlink(missing_ok=True)
     out.mkdir(parents=True, exist_ok=True)
-
-
-def _corpora(args, out: Path, leader: bool) -> tuple[list, list, tuple[str, ...], int | None]:
-    """Training and validation strings, the alphabet, and the bptt the corpus needs."""
-    from neural import infer_alphabet
-
-    if args.resume and (out / CORPUS_FILE).exists():
-        return _read_run_corpora(out)
-    if args.file is not None:
-        train_strings, val_strings, alphabet = _sample_automaton(args)
-        chars = False
-    else:
-        train_strings, val_strings = _read_corpora(args)
-        chars = args.chars
-        # A held-out tail of a text shares its alphabet; a given validation corpus may not add
-        # symbols the model never saw in training.
-        seen = train_strings + val_strings if args.val is None else train_strings
-        alphabet = infer_alphabet(seen)
-    if leader:
-        _write_run_corpora(out, train_strings, val_strings, alphabet, chars)
-    return train_strings, val_strings, alphabet, _chars_bptt(args, chars)
 
 
 def _sample_automaton(args: argparse.Namespace) -> tuple[list, list, tuple[str, ...]]:
@@ -173,18 +206,72 @@ def _sample_automaton(args: argparse.Namespace) -> tuple[list, list, tuple[str, 
     return train_strings, val_strings, tuple(automaton.alphabet)
 
 
-def _read_corpora(args: argparse.Namespace) -> tuple[list, list]:
+def _read_corpora(args: argparse.Namespace) -> tuple[list, list, tuple[str, ...]]:
+    """The training and validation strings of ``--data`` (and ``--val``), and the alphabet:
+    the symbols of ``--data``; a given validation corpus may not add symbols the model never
+    saw in training."""
     train_strings = read_corpus(args.data, chars=args.chars)
+    alphabet = _corpus_alphabet(args.data, train_strings, args.chars)
     if args.val is not None:
-        return train_strings, read_corpus(args.val, chars=args.chars)
+        val_strings = read_corpus(args.val, chars=args.chars)
+        known = set(alphabet)
+        unknown = _first_line_with(val_strings, args.chars, lambda s: s not in known)
+        if unknown is not None:
+            line, symbol = unknown
+            raise CliError(f"{args.val}:{line}: unknown symbol {symbol!r}: not in the training "
+                           f"corpus {args.data} (alphabet: {' '.join(alphabet)})")
+        return train_strings, val_strings, alphabet
     if args.chars:  # the last tenth of the text
         text = train_strings[0]
         cut = int(len(text) * (1 - VAL_FRACTION))
-        return [text[:cut]], [text[cut:]]
-    order = np.random.default_rng(args.seed).permutation(len(train_strings))
-    n_val = max(1, int(len(order) * VAL_FRACTION)) if len(order) > 1 else 0
-    val = [train_strings[i] for i in order[:n_val]]
-    return [train_strings[i] for i in order[n_val:]], val
+        train_strings, val_strings = [text[:cut]], [text[cut:]]
+    else:
+        order = np.random.default_rng(args.seed).permutation(len(train_strings))
+        n_val = max(1, int(len(order) * VAL_FRACTION)) if len(order) > 1 else 0
+        val_strings = [train_strings[i] for i in order[:n_val]]
+        train_strings = [train_strings[i] for i in order[n_val:]]
+    if not val_strings or (args.chars and not (train_strings[0] and val_strings[0])):
+        raise CliError(f"{args.data}: too short to hold out a tenth for validation (needed to "
+                       "stop training early): give a validation corpus with --val")
+    return train_strings, val_strings, alphabet
+
+
+def _corpus_alphabet(path: str, strings: list[tuple[str, ...]], chars: bool) -> tuple[str, ...]:
+    """The symbols of a training corpus; CliError naming the file (and line) when unusable."""
+    from neural import EOS, infer_alphabet
+
+    alphabet = infer_alphabet(strings)
+    if EOS in alphabet:
+        line, _ = _first_line_with(strings, chars, lambda s: s == EOS)
+        raise CliError(f"{path}:{line}: {EOS!r} is the end-of-string symbol and cannot be in a "
+                       "corpus")
+    if not alphabet:
+        raise CliError(f"{path}: no symbols in the corpus (only blank lines)")
+    return alphabet
+
+
+def _first_line_with(strings: list[tuple[str, ...]], chars: bool,
+                     is_bad) -> tuple[int, str] | None:
+    """The line (from 1) and the first symbol for which ``is_bad`` holds, or None.
+
+    Examples
+    --------
+    >>> _first_line_with([("a",), ("b", "$")], False, lambda s: s == "$")
+    (2, '$')
+    >>> _first_line_with([tuple("a\\nb\\n$")], True, lambda s: s == "$")
+    (3, '$')
+    """
+    if chars:  # one string: the whole text, newlines included
+        text = strings[0] if strings else ()
+        for position, symbol in enumerate(text):
+            if is_bad(symbol):
+                return text[:position].count("\n") + 1, symbol
+        return None
+    for line, string in enumerate(strings, start=1):
+        for symbol in string:
+            if is_bad(symbol):
+                return line, symbol
+    return None
 
 
 def read_corpus(path: str | os.PathLike, *, chars: bool = False) -> list[tuple[str, ...]]:
@@ -269,7 +356,36 @@ def _configs(args: argparse.Namespace, default_bptt: int | None):
         return None, None
     if args.resume:
         chosen = _with_saved(args, chosen)
-    return RNNConfig(**chosen[RNNConfig]), TrainConfig(**chosen[TrainConfig])
+    return build_configs(chosen[RNNConfig], chosen[TrainConfig])
+
+
+def build_configs(model: dict, training: dict):
+    """The RNNConfig and TrainConfig of these fields; errors name the command-line options.
+
+    Examples
+    --------
+    >>> build_configs({"hidden_size": 8}, {})[0].hidden_size
+    8
+    >>> build_configs({"hidden_size": 0}, {})
+    Traceback (most recent call last):
+    ...
+    automimic.errors.CliError: --hidden must be at least 1, got 0
+    """
+    from neural import RNNConfig, TrainConfig
+
+    configs = []
+    for config_class, values, options in ((RNNConfig, model, MODEL_OPTIONS),
+                                          (TrainConfig, training, TRAIN_OPTIONS)):
+        try:
+            configs.append(config_class(**values))
+        except ValueError as err:
+            message = str(err)
+            for flag, name, _, _ in options:
+                if message.startswith(f"{name} "):
+                    message = flag + message[len(name):]
+                    break
+            raise CliError(message) from None
+    return configs[0], configs[1]
 
 
 def _with_saved(args: argparse.Namespace, chosen: dict) -> dict:
@@ -309,16 +425,25 @@ def _load(run: str):
 
 
 def parse_string(text: str, alphabet: tuple[str, ...]) -> tuple[str, ...]:
-    """A command-line string: characters for one-character alphabets, else words.
+    """A command-line string: characters for one-character alphabets, else words; a symbol
+    outside ``alphabet`` is a CliError naming it and the string.
 
     Examples
     --------
     >>> parse_string("AB", ("A", "B")), parse_string("the cat", ("the", "cat"))
     (('A', 'B'), ('the', 'cat'))
+    >>> parse_string("AZ", ("A", "B"))
+    Traceback (most recent call last):
+    ...
+    automimic.errors.CliError: unknown symbol 'Z' at position 1 in string 'AZ' (alphabet: A B)
     """
-    if all(len(s) == 1 for s in alphabet):
-        return tuple(text)
-    return tuple(text.split())
+    symbols = tuple(text) if all(len(s) == 1 for s in alphabet) else tuple(text.split())
+    known = set(alphabet)
+    for position, symbol in enumerate(symbols):
+        if symbol not in known:
+            raise CliError(f"unknown symbol {symbol!r} at position {position} in string {text!r} "
+                           f"(alphabet: {' '.join(alphabet)})")
+    return symbols
 
 
 def score_run(run_dir: str, strings: list[str], as_json: bool) -> int:
@@ -358,30 +483,55 @@ def run_generate(args: argparse.Namespace) -> int:
 
 def run_gradients(args: argparse.Namespace) -> int:
     """``automimic gradients RUN -o PLOT``: gradient flow through time and grad-norm history."""
+    import io
+
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from automata.loading import write_atomic
+
+    out = Path(args.out)
+    if args.n < 1:
+        raise CliError(f"-n must be at least 1 (got {args.n})")
+    _check_plot_path(out)
     model = _load(args.run)
     strings = [s for s in model.sample(args.n, seed=args.seed, max_length=200) if s]
     flow = model.gradient_flow(strings) if strings else np.ones(1)
     norms = model.history.get("grad_norm", [])
     figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
-    left.semilogy(np.arange(len(flow)), flow, marker=".")
-    left.set(
-        xlabel="distance t − k",
-        ylabel="mean ‖∂s_t/∂s_k‖₂",
-        title=f"gradient flow through time ({model.config.cell})",
-    )
-    right.semilogy(np.arange(1, len(norms) + 1), norms, linewidth=0.7)
-    right.set(
-        xlabel="training step",
-        ylabel="gradient norm before clipping",
-        title="gradient norm history",
-    )
-    figure.tight_layout()
-    figure.savefig(args.out)
-    plt.close(figure)
-    print(f"wrote {args.out}")
+    try:
+        left.semilogy(np.arange(len(flow)), flow, marker=".")
+        left.set(
+            xlabel="distance t − k",
+            ylabel="mean ‖∂s_t/∂s_k‖₂",
+            title=f"gradient flow through time ({model.config.cell})",
+        )
+        right.semilogy(np.arange(1, len(norms) + 1), norms, linewidth=0.7)
+        right.set(
+            xlabel="training step",
+            ylabel="gradient norm before clipping",
+            title="gradient norm history",
+        )
+        figure.tight_layout()
+        image = io.BytesIO()  # the whole plot first, then one atomic write
+        figure.savefig(image, format=out.suffix[1:].lower())
+    finally:
+        plt.close(figure)
+    write_atomic(out, image.getvalue())
+    print(f"wrote {out}")
     return 0
+
+
+def _check_plot_path(out: Path) -> None:
+    """Refuse (CliError) a plot path that cannot be written, before any computation."""
+    from automimic.pipeline import check_folder
+
+    if out.is_dir():
+        raise CliError(f"-o {out}: is a directory, expected a plot file "
+                       f"({', '.join(PLOT_FORMATS)})")
+    if out.suffix.lower() not in PLOT_FORMATS:
+        raise CliError(f"-o {out}: the name must end in {', '.join(PLOT_FORMATS)} (the plot's "
+                       f"format), got {out.suffix or 'no suffix'!r}")
+    check_folder(out.parent, f"-o {out}")

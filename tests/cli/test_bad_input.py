@@ -392,14 +392,10 @@ RUN_FOLDERS = [
     pytest.param("other version", "checkpoint format version 999", id="other version"),
     pytest.param("not ours", "not an automimic neural checkpoint", id="not ours"),
     pytest.param("pickled code", "refused to load", id="pickled code"),
-    pytest.param("random bytes", "model.pt", id="random bytes", marks=pytest.mark.xfail(
-        strict=True, reason="neural.checkpoint: torch.load's legacy reader raises IndexError "
-                            "on a non-zip file; not caught (exit 1, internal error)")),
-    pytest.param("text", "model.pt", id="text", marks=pytest.mark.xfail(
-        strict=True, reason="neural.checkpoint: KeyError from torch.load on a text file")),
-    pytest.param("another alphabet", "model.pt", id="another alphabet", marks=pytest.mark.xfail(
-        strict=True, reason="neural: a checkpoint whose alphabet does not fit its weights gives "
-                            "torch's multi-line 'size mismatch' message")),
+    pytest.param("random bytes", "model.pt: not a readable checkpoint", id="random bytes"),
+    pytest.param("text", "model.pt: not a readable checkpoint", id="text"),
+    pytest.param("another alphabet", "model.pt: corrupt checkpoint .*alphabet of 1 symbols",
+                 id="another alphabet"),
 ]
 
 
@@ -448,41 +444,39 @@ def _has_cuda() -> bool:
     (["--epochs", "-1"], "epochs"),
     (["--cell", "foo"], "cell"),
     (["--lr", "nan"], "lr"),
-    pytest.param(["--device", "cuda"], "cuda", marks=[
-        pytest.mark.skipif(_has_cuda(), reason="needs a machine without CUDA"),
-        pytest.mark.xfail(strict=True, reason="neural: --device cuda without CUDA raises "
-                                              "AssertionError (exit 1, internal error)")]),
-    pytest.param(["--n-val", "0"], "--n-val", marks=pytest.mark.xfail(
-        strict=True, reason="train: --n-val 0 trains and reports 'validation nan bits/symbol'")),
-], ids=["hidden", "epochs", "cell", "lr", "device", "n-val"])
+    pytest.param(["--device", "cuda"], "CUDA is not available on this machine; use --device "
+                 "cpu or auto", marks=pytest.mark.skipif(_has_cuda(),
+                                                         reason="needs a machine without CUDA")),
+    (["--device", "foo"], "--device foo: unknown device 'foo'"),
+    (["--n-val", "0"], "--n-val must be at least 1 (got 0)"),
+    (["--n-train", "-5"], "--n-train must be at least 1 (got -5)"),
+], ids=["hidden", "epochs", "cell", "lr", "device", "device-unknown", "n-val", "n-train"])
 def test_bad_training_options_are_refused(capsys, tmp_path, options, needle):
     code, _, err = cli(capsys, "train", MARKOV, "--out", tmp_path / "r", *TINY, *options)
     assert_user_error(code, err, needle)
 
 
-@pytest.mark.xfail(strict=True, reason="neural_cmds.run_train writes train.txt, val.txt and "
-                                       "corpus.json before checking the options, so the "
-                                       "corrected command is then refused ('already holds a "
-                                       "run') until --force")
-def test_a_refused_training_leaves_nothing_that_blocks_the_corrected_command(capsys, tmp_path):
+@pytest.mark.parametrize("options", [["--hidden", "0"], ["--n-train", "0"], ["--device", "foo"],
+                                     ["--lr", "0"]], ids=["hidden", "n-train", "device", "lr"])
+def test_a_refused_training_leaves_nothing_that_blocks_the_corrected_command(capsys, tmp_path,
+                                                                             options):
     out = tmp_path / "r"
-    code, _, _ = cli(capsys, "train", MARKOV, "--out", out, *TINY, "--hidden", "0")
+    code, _, _ = cli(capsys, "train", MARKOV, "--out", out, *TINY, *options)
     assert code == 2
-    assert [name for name in RUN_FILES if (out / name).exists()] == []
+    assert not out.exists()
+    if options[0] == "--hidden":  # the corrected command runs
+        code, _, err = cli(capsys, "train", MARKOV, "--out", out, *TINY)
+        assert code == 0, err
 
 
 BAD_TRAINING_CORPORA = [
     pytest.param("", [], "the corpus is empty", id="empty"),
     pytest.param(b"ab\xff\n", [], "not a UTF-8 text file", id="latin-1"),
-    pytest.param("ab\na$b\n", [], "train.txt:2", id="dollar", marks=pytest.mark.xfail(
-        strict=True, reason="train --data: a '$' in the corpus is reported without the file "
-                            "and line")),
-    pytest.param("\n\n", [], "train.txt", id="blank", marks=pytest.mark.xfail(
-        strict=True, reason="train --data: a corpus of blank lines says 'the alphabet is empty' "
-                            "without naming the file")),
-    pytest.param("ab\nba\n", ["--val", "VAL"], "val.txt", id="unknown in val", marks=(
-        pytest.mark.xfail(strict=True, reason="train --val: an unknown symbol is reported as "
-                                              "'validation corpus: ... line 2' without the file"))),
+    pytest.param("ab\na$b\n", [], "train.txt:2: '$' is the end-of-string symbol", id="dollar"),
+    pytest.param("\n\n", [], "train.txt: no symbols", id="blank"),
+    pytest.param("ab\nba\n", ["--val", "VAL"], "val.txt:2: unknown symbol 'z'",
+                 id="unknown in val"),
+    pytest.param("ab\n", [], "train.txt: too short to hold out", id="no validation left"),
 ]
 
 
@@ -497,25 +491,24 @@ def test_a_bad_training_corpus_is_one_error_naming_the_file(capsys, tmp_path, co
     assert_user_error(code, err, needle)
 
 
-@pytest.mark.xfail(strict=True, reason="neural.checkpoint.atomic_write_bytes keeps mkstemp's "
-                                       "mode 0o600 for every file of a run folder")
 def test_run_files_have_normal_permissions(trained):
     umask = os.umask(0o022)
     os.umask(umask)
-    assert stat.S_IMODE((trained / "model.pt").stat().st_mode) == 0o666 & ~umask
+    for name in RUN_FILES:
+        assert stat.S_IMODE((trained / name).stat().st_mode) == 0o666 & ~umask, name
 
 
 @pytest.mark.parametrize(("argv", "needle"), [
-    pytest.param(["gradients", "{run}", "-o", "{tmp}/g.png", "-n", "-1"], "-n", marks=(
-        pytest.mark.xfail(strict=True, reason="gradients: -n -1 is accepted silently"))),
-    pytest.param(["gradients", "{run}", "-o", "{tmp}"], "{tmp}", marks=pytest.mark.xfail(
-        strict=True, reason="gradients -o DIR says 'wrote DIR' but matplotlib wrote DIR.png")),
-    pytest.param(["gradients", "{run}", "-o", "{tmp}/g.xyz"], "g.xyz", marks=pytest.mark.xfail(
-        strict=True, reason="gradients: an unknown suffix is matplotlib's message without the "
-                            "file name, found after the computation")),
-    pytest.param(["compare", MARKOV, "{run}", "--n-test", "5", "--n-samples", "-1"],
-                 "--n-samples", marks=pytest.mark.xfail(
-                     strict=True, reason="compare: --n-samples -1 is accepted silently")),
+    (["gradients", "{run}", "-o", "{tmp}/g.png", "-n", "-1"], "-n must be at least 1 (got -1)"),
+    (["gradients", "{run}", "-o", "{tmp}"], "-o {tmp}: is a directory"),
+    (["gradients", "{run}", "-o", "{tmp}/g.xyz"], "g.xyz: the name must end in .png"),
+    (["gradients", "{run}", "-o", "{tmp}/blocker/g.png"], "{tmp}/blocker is a file"),
+    (["compare", MARKOV, "{run}", "--n-test", "5", "--n-samples", "-1"],
+     "--n-samples must be at least 0 (got -1)"),
+    (["compare", MARKOV, "{run}", "--n-test", "5", "--out", "{tmp}/blocker/x"],
+     "{tmp}/blocker is a file"),
+    (["inspect", MARKOV, "{run}", "--out", "{tmp}/blocker"],
+     "{tmp}/blocker is a file, expected a folder"),
     (["compare", MARKOV, "{run}", "--n-test", "0"], "--n-test"),
     (["compare", PFA, "{run}", "--n-test", "5"], "alphabet"),
     (["inspect", MARKOV, "{run}", "--n-strings", "2"], "--n-strings"),
@@ -523,15 +516,27 @@ def test_run_files_have_normal_permissions(trained):
     (["inspect", MARKOV, "{run}", "--n-strings", "8", "--group", "g=zz"], "unknown states"),
     (["generate", "{run}", "-n", "-1"], "-n"),
     (["generate", "{run}", "--alpha", "nan"], "alpha"),
-    (["score", "{run}", "ZZ"], "unknown symbol 'Z'"),
+    (["score", "{run}", "ZZ"], "unknown symbol 'Z' at position 0 in string 'ZZ'"),
     (["complete", "{run}", "Z"], "unknown symbol 'Z'"),
-], ids=["gradients-n", "gradients-dir", "gradients-suffix", "compare-n-samples",
-        "compare-n-test", "compare-alphabet", "inspect-n-strings", "inspect-alphabet",
-        "inspect-group", "generate-n", "generate-alpha", "score-symbol", "complete-symbol"])
+], ids=["gradients-n", "gradients-dir", "gradients-suffix", "gradients-under-a-file",
+        "compare-n-samples", "compare-out-under-a-file", "inspect-out-file", "compare-n-test",
+        "compare-alphabet", "inspect-n-strings", "inspect-alphabet", "inspect-group",
+        "generate-n", "generate-alpha", "score-symbol", "complete-symbol"])
 def test_bad_requests_on_a_trained_run(capsys, tmp_path, trained, argv, needle):
+    write(tmp_path / "blocker", "keep me")
     argv = _run_argv(argv, trained, tmp_path)
     code, _, err = cli(capsys, *argv)
     assert_user_error(code, err, needle.replace("{tmp}", str(tmp_path)))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["blocker"]  # nothing written
+
+
+def test_gradients_creates_the_folder_and_writes_the_plot_atomically(capsys, tmp_path, trained):
+    out = tmp_path / "new" / "g.svg"
+    code, stdout, err = cli(capsys, "gradients", trained, "-o", out, "-n", "3")
+    assert code == 0, err
+    assert stdout == f"wrote {out}\n"
+    assert out.read_text().lstrip().startswith("<?xml")
+    assert [p.name for p in out.parent.iterdir()] == ["g.svg"]  # no temporary left
 
 
 # ------------------------------------------------------------------ automimic run
@@ -602,11 +607,24 @@ def test_run_refuses_a_bad_automaton_before_writing_anything(capsys, tmp_path, f
     assert not (tmp_path / "r").exists()
 
 
-@pytest.mark.xfail(strict=True, reason="pipeline: --out naming a file gives 'File exists', exit 1")
 def test_run_into_a_file_is_a_user_error(capsys, tmp_path):
     blocker = write(tmp_path / "blocker", "keep me")
     code, _, err = cli(capsys, "run", MARKOV, "--out", blocker, *RUN_TINY, "--quiet")
-    assert_user_error(code, err, str(blocker))
+    assert_user_error(code, err, f"{blocker} is a file, expected a folder")
+    assert blocker.read_text() == "keep me"
+
+
+@pytest.mark.parametrize(("options", "needle"), [
+    (["--device", "foo"], "--device foo: unknown device"),
+    pytest.param(["--device", "cuda"], "CUDA is not available on this machine", marks=(
+        pytest.mark.skipif(_has_cuda(), reason="needs a machine without CUDA"))),
+    (["--hidden", "0"], "--hidden must be at least 1, got 0"),
+    (["--lr", "-1"], "--lr must be positive"),
+], ids=["device-unknown", "device-cuda", "hidden", "lr"])
+def test_run_refuses_bad_options_before_writing_anything(capsys, tmp_path, options, needle):
+    code, _, err = cli(capsys, "run", MARKOV, "--out", tmp_path / "r", *RUN_TINY, *options)
+    assert_user_error(code, err, needle)
+    assert not (tmp_path / "r").exists()
 
 
 # ------------------------------------------------------------------ a bug is one line, exit 1

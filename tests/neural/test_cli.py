@@ -82,7 +82,7 @@ def test_bad_corpus_and_bad_run(tmp_path, capsys):
     (tmp_path / "t.txt").write_text("ab\n")
     args = ["--data", str(tmp_path / "t.txt"), "--val", str(tmp_path / "val.txt")]
     assert main(["train", *args, "--out", str(tmp_path / "r2"), *FAST]) == 2
-    assert "unknown symbol 'c' on line 1" in capsys.readouterr().err
+    assert f"{tmp_path / 'val.txt'}:1: unknown symbol 'c'" in capsys.readouterr().err
     (tmp_path / "broken").mkdir()
     (tmp_path / "broken" / "model.pt").write_bytes(b"not a checkpoint")
     assert main(["generate", str(tmp_path / "broken")]) == 2
