@@ -45,6 +45,15 @@ def moves(a: Automaton) -> list[tuple[int, int, int, float]]:
             for i, s, t in zip(symbol, source, target, strict=True)]
 
 
+def visible(symbol: str) -> str:
+    """A symbol as drawn on an edge: white space becomes visible.
+
+    >>> visible(" "), visible("\\n"), visible("ab")
+    ('␣', '↵', 'ab')
+    """
+    return symbol.replace(" ", "␣").replace("\n", "↵").replace("\t", "⇥")
+
+
 def _number(value: float, precision: int) -> str:
     return f"{value:.{precision}g}"
 
@@ -102,8 +111,8 @@ def to_graphviz(a: Automaton, *, highlight: StringLike | None = None, precision:
     labels: dict[tuple[int, int], list[str]] = defaultdict(list)
     for source, symbol, target, weight in moves(a):
         key = (a.states[source], a.alphabet[symbol], a.states[target])
-        default = a.alphabet[symbol] if not a.is_probabilistic else \
-            f"{a.alphabet[symbol]} {_number(weight, precision)}"
+        shown = visible(a.alphabet[symbol])
+        default = shown if not a.is_probabilistic else f"{shown} {_number(weight, precision)}"
         labels[source, target].append((edge_labels or {}).get(key, default))
     for (source, target), texts in labels.items():
         style = {"color": "red", "penwidth": "2.5"} if (source, target) in on_path else {}
