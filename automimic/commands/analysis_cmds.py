@@ -16,6 +16,7 @@ from automata.core import END
 from automata.interchange import format_of, read_automaton, write_automaton
 from automata.loading import read_text, write_atomic
 from automata.strings import format_string
+from automimic.arguments import positive
 from automimic.errors import CliError
 
 
@@ -43,7 +44,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                         description=f"Write {verb} the language of IN.")
         command.add_argument("file", metavar="IN")
         command.add_argument("-o", "--out", required=True, metavar="OUT")
-        command.add_argument("--max-states", type=_positive, default=100_000,
+        command.add_argument("--max-states", type=positive, default=100_000,
                              help="refuse DFAs larger than this (100000)")
         command.set_defaults(handler=run_minimize if name == "minimize" else run_determinize)
 
@@ -66,16 +67,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     fit.add_argument("--alphabet", help="the symbols, comma-separated (default: those seen)")
     fit.add_argument("-o", "--out", required=True, metavar="OUT.yaml")
     fit.set_defaults(handler=run_fit)
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number (got {text!r})") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number ≥ 1 (got {value})")
-    return value
 
 
 def _read(path: str) -> am.Automaton:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 from pathlib import Path
@@ -14,6 +13,7 @@ import automata as am
 from automata.analysis import expected_length, total_probability
 from automata.errors import SizeLimitError
 from automata.loading import write_atomic
+from automimic.arguments import count, inverse_temperature, positive, print_json
 from automimic.errors import CliError
 
 
@@ -31,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     render.add_argument("file", metavar="FILE")
     render.add_argument("-o", "--out", required=True, metavar="OUT")
     render.add_argument("--highlight", metavar="S", help="draw the path of this string in red")
-    render.add_argument("--precision", type=_positive, default=3, help="significant digits (3)")
+    render.add_argument("--precision", type=positive, default=3, help="significant digits (3)")
     render.set_defaults(handler=run_render)
 
     accepts = subparsers.add_parser("accepts", help="accept or reject strings",
@@ -55,11 +55,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                    description="Draw strings, one a line (an empty line is the "
                                                "empty string).")
     sample.add_argument("file", metavar="FILE")
-    sample.add_argument("-n", type=_count, default=10, help="how many strings (10)")
-    sample.add_argument("--seed", type=_count, default=None, help="random seed (≥ 0)")
-    sample.add_argument("--alpha", type=_alpha, default=1.0,
+    sample.add_argument("-n", type=count, default=10, help="how many strings (10)")
+    sample.add_argument("--seed", type=count, default=None, help="random seed (≥ 0)")
+    sample.add_argument("--alpha", type=inverse_temperature, default=1.0,
                         help="inverse temperature: 1 = the automaton, inf = greedy, 0 = uniform")
-    sample.add_argument("--max-length", type=_count, default=None,
+    sample.add_argument("--max-length", type=count, default=None,
                         help=f"cut strings at this length (default {am.DEFAULT_MAX_LENGTH})")
     sample.add_argument("-o", "--out", metavar="OUT", help="write to this file instead")
     sample.set_defaults(handler=run_sample)
@@ -69,43 +69,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                                  "under an automaton FILE or a trained RUN.")
     complete.add_argument("file", metavar="FILE|RUN")
     complete.add_argument("prefix", metavar="PREFIX", help=_STRING_HELP)
-    complete.add_argument("-k", type=_count, default=5, help="how many completions (5)")
+    complete.add_argument("-k", type=count, default=5, help="how many completions (5)")
     complete.set_defaults(handler=run_complete)
 
 
 _STRING_HELP = ("a string: characters when every symbol is one character, else symbols "
                 "separated by spaces; '' is the empty string")
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number (got {text!r})") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number ≥ 0 (got {value})")
-    return value
-
-
-def _positive(text: str) -> int:
-    value = _count(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number ≥ 1 (got {value})")
-    return value
-
-
-def _alpha(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number or inf (got {text!r})") from None
-    if math.isnan(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number ≥ 0 or inf (got {text!r})")
-    return value
-
-
-def _print_json(value: object) -> None:
-    print(json.dumps(value, indent=2, allow_nan=False))
 
 
 def _finite(value: float) -> float | None:
@@ -147,7 +116,7 @@ def run_validate(args: argparse.Namespace) -> int:
         if not args.json:
             print(_summary_line(rows[-1]))
     if args.json:
-        _print_json(rows)
+        print_json(rows)
     return 2 if failed else 0
 
 
@@ -174,7 +143,7 @@ def run_accepts(args: argparse.Namespace) -> int:
         if not args.json:
             print(f"{text!r}: {'accepted' if why is None else why}")
     if args.json:
-        _print_json(rows)
+        print_json(rows)
     return 0
 
 
@@ -212,7 +181,7 @@ def print_scores(strings: list[str], natural_logs: np.ndarray, as_json: bool) ->
     rows = [{"string": strings[i], "probability": float(np.exp(natural_logs[i])),
              "log2_probability": _finite(float(natural_logs[i] / np.log(2)))} for i in order]
     if as_json:
-        _print_json(rows)
+        print_json(rows)
         return
     width = max(len(repr(row["string"])) for row in rows)
     print(f"{'string':<{width}}  {'probability':>12}  {'log2 p':>10}")

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import automimic
+from automimic.arguments import count, positive
 from automimic.errors import CliError
 
 DEFAULT_EXAMPLE = "i_before_e_pfa.yaml"
@@ -31,10 +32,10 @@ def _add_compare(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("file", metavar="FILE.yaml", help="the true automaton")
     parser.add_argument("run", metavar="RUN", nargs="?", help="a run folder or a model file")
     parser.add_argument("--model", metavar="OTHER.yaml", help="compare another automaton instead")
-    parser.add_argument("--n-test", type=int, default=5000, help="test strings to sample (5000)")
-    parser.add_argument("--n-samples", type=int, default=1000,
+    parser.add_argument("--n-test", type=positive, default=5000, help="test strings to sample (5000)")
+    parser.add_argument("--n-samples", type=count, default=1000,
                         help="strings drawn from the model for the illegal fraction (1000)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    parser.add_argument("--seed", type=count, default=0, help="random seed (0)")
     parser.add_argument("--out", metavar="DIR",
                         help="write metrics.json and report.html there (default: RUN/compare)")
     parser.add_argument("--json", action="store_true", help="print metrics.json instead of a table")
@@ -56,7 +57,8 @@ def _add_run(subparsers: argparse._SubParsersAction) -> None:
                        ("n_test", "test strings"), ("n_samples", "strings drawn from the model"),
                        ("seed", "random seed")):
         default = getattr(defaults, name)
-        parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=default,
+        kind = count if name in ("n_samples", "seed") else positive
+        parser.add_argument(f"--{name.replace('_', '-')}", type=kind, default=default,
                             help=f"{text} ({default})")
     for flag, name, kind, text in MODEL_OPTIONS + TRAIN_OPTIONS:
         parser.add_argument(flag, dest=name, type=kind, default=None, help=text)
@@ -77,10 +79,6 @@ def run_compare(args: argparse.Namespace) -> int:
 
     if (args.run is None) == (args.model is None):
         raise CliError("compare needs a RUN folder or --model OTHER.yaml (one of them)")
-    if args.n_test < 1:
-        raise CliError(f"--n-test must be at least 1 (got {args.n_test})")
-    if args.n_samples < 0:
-        raise CliError(f"--n-samples must be at least 0 (got {args.n_samples})")
     if args.model is not None:
         out = Path(args.out) if args.out else None
     else:

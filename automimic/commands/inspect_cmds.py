@@ -10,6 +10,7 @@ import argparse
 import json
 from pathlib import Path
 
+from automimic.arguments import count, positive
 from automimic.errors import CliError
 
 
@@ -30,16 +31,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--units", default="", metavar="U,...",
                         help="units to draw as coloured text: labels such as h0:12 or column "
                              "numbers, comma-separated")
-    parser.add_argument("--n-strings", type=int, default=2000,
+    parser.add_argument("--n-strings", type=positive, default=2000,
                         help="strings sampled from the truth (2000): half fit the probes, a "
                              "quarter chooses k, a quarter scores")
-    parser.add_argument("--k", type=int, default=None,
+    parser.add_argument("--k", type=positive, default=None,
                         help="clusters of the extracted automaton (default: chosen on the "
                              "validation strings)")
     parser.add_argument("--probabilities", choices=("counts", "model"), default="counts",
                         help="extracted states emit what followed them (counts) or the RNN's "
                              "mean distribution there (model)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    parser.add_argument("--seed", type=count, default=0, help="random seed (0)")
     parser.add_argument("--out", metavar="DIR",
                         help="write inspect.json and inspect.html there (default: RUN/inspect)")
     parser.add_argument("--json", action="store_true", help="print inspect.json")
@@ -63,8 +64,6 @@ def run_inspect(args: argparse.Namespace) -> int:
 
     if args.n_strings < 4:
         raise CliError(f"--n-strings must be at least 4, got {args.n_strings}")
-    if args.k is not None and args.k < 1:
-        raise CliError(f"--k must be at least 1, got {args.k}")
     check_folder(_out_dir(args), f"--out {_out_dir(args)}")
     truth = am.as_probabilistic(am.load(args.file))
     model = neural.load(args.run)

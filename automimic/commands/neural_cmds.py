@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from automimic.arguments import count, inverse_temperature, positive
 from automimic.errors import CliError
 
 RUN_FILES = ("model.pt", "training.pt", "history.json", "train.txt", "val.txt", "corpus.json")
@@ -49,18 +50,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _add_train(subparsers)
     generate = subparsers.add_parser("generate", help="sample strings from a trained RNN")
     generate.add_argument("run", metavar="RUN", help="a run folder or a model file")
-    generate.add_argument("-n", type=int, default=10, help="how many strings (10)")
-    generate.add_argument("--alpha", type=float, default=1.0, help="inverse temperature (1)")
-    generate.add_argument("--seed", type=int, default=None, help="random seed")
-    generate.add_argument("--max-length", type=int, default=1000, help="cut strings there (1000)")
+    generate.add_argument("-n", type=count, default=10, help="how many strings (10)")
+    generate.add_argument("--alpha", type=inverse_temperature, default=1.0, help="inverse temperature (1)")
+    generate.add_argument("--seed", type=count, default=None, help="random seed")
+    generate.add_argument("--max-length", type=count, default=1000, help="cut strings there (1000)")
     generate.set_defaults(handler=run_generate)
     gradients = subparsers.add_parser(
         "gradients", help="plot the gradient flow through time and the gradient-norm history"
     )
     gradients.add_argument("run", metavar="RUN", help="a run folder")
     gradients.add_argument("-o", "--out", required=True, help="the plot (png, svg or pdf)")
-    gradients.add_argument("-n", type=int, default=50, help="strings to measure (50)")
-    gradients.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    gradients.add_argument("-n", type=positive, default=50, help="strings to measure (50)")
+    gradients.add_argument("--seed", type=count, default=0, help="random seed (0)")
     gradients.set_defaults(handler=run_gradients)
 
 
@@ -76,9 +77,11 @@ def _add_train(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--val", help="a validation corpus (default: 10%% of --data)")
     train.add_argument("--chars", action="store_true", help="--data is plain text: one stream")
     train.add_argument("--out", required=True, help="the run folder")
-    train.add_argument("--n-train", type=int, default=20000, help="strings to sample (20000)")
-    train.add_argument("--n-val", type=int, default=2000, help="validation strings (2000)")
-    train.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    train.add_argument("--n-train", type=positive, default=20000, help="strings to sample (20000)")
+    train.add_argument("--n-val", type=positive, default=2000,
+                       help="validation strings (2000): they choose the best epoch and stop "
+                            "training early")
+    train.add_argument("--seed", type=count, default=0, help="random seed (0)")
     for flag, name, kind, text in MODEL_OPTIONS + TRAIN_OPTIONS:
         train.add_argument(flag, dest=name, type=kind, default=None, help=text)
     train.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (auto)")
@@ -146,12 +149,6 @@ def _check_train_options(args: argparse.Namespace, out: Path) -> None:
         raise CliError("train needs an automaton FILE.yaml or --data CORPUS (one of them)")
     if args.resume and args.force:
         raise CliError("--resume and --force contradict each other: choose one")
-    if args.file is not None:
-        if args.n_train < 1:
-            raise CliError(f"--n-train must be at least 1 (got {args.n_train})")
-        if args.n_val < 1:
-            raise CliError(f"--n-val must be at least 1 (got {args.n_val}): validation strings "
-                           "choose the best epoch and stop training early")
     check_device(args.device)
     check_folder(out, f"--out {out}")
 
@@ -469,8 +466,6 @@ def complete_run(run_dir: str, prefix: str, k: int) -> int:
 
 def run_generate(args: argparse.Namespace) -> int:
     """``automimic generate RUN``: strings sampled from the RNN, one a line."""
-    if args.n < 0 or args.max_length < 0:
-        raise CliError("-n and --max-length must be ≥ 0")
     model = _load(args.run)
     samples = model.sample(args.n, alpha=args.alpha, max_length=args.max_length, seed=args.seed)
     sys.stdout.write("".join(model.vocabulary.format(s) + "\n" for s in samples))
@@ -493,8 +488,6 @@ def run_gradients(args: argparse.Namespace) -> int:
     from automata.loading import write_atomic
 
     out = Path(args.out)
-    if args.n < 1:
-        raise CliError(f"-n must be at least 1 (got {args.n})")
     _check_plot_path(out)
     model = _load(args.run)
     strings = [s for s in model.sample(args.n, seed=args.seed, max_length=200) if s]

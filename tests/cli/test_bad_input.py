@@ -228,6 +228,14 @@ def test_unknown_symbols_and_impossible_requests(capsys, tmp_path, argv, needle)
     (["determinize", "NFA", "-o", "d.yaml", "--max-states", "0"], "argument --max-states: "
                                                                   "expected a number ≥ 1"),
     (["minimize", "NFA", "-o", "d.yaml", "--max-states", "-5"], "argument --max-states"),
+    (["train", PFA, "--out", "r", "--n-val", "0"], "argument --n-val: expected a number ≥ 1"),
+    (["train", PFA, "--out", "r", "--n-train", "-5"], "argument --n-train: expected a number ≥ 1"),
+    (["generate", "r", "-n", "-1"], "argument -n: expected a number ≥ 0 (got -1)"),
+    (["generate", "r", "--alpha", "nan"], "argument --alpha: expected a number ≥ 0 or inf"),
+    (["gradients", "r", "-o", "g.png", "-n", "-1"], "argument -n: expected a number ≥ 1"),
+    (["compare", PFA, "r", "--n-samples", "-1"], "argument --n-samples: expected a number ≥ 0"),
+    (["compare", PFA, "r", "--n-test", "0"], "argument --n-test: expected a number ≥ 1"),
+    (["inspect", PFA, "r", "--n-strings", "0"], "argument --n-strings: expected a number ≥ 1"),
 ], ids=lambda v: " ".join(map(str, v[2:])) if isinstance(v, list) else "")
 def test_numbers_out_of_range_are_refused_by_the_parser(capsys, nfa, argv, needle):
     line = argparse_error(capsys, *[nfa if a == "NFA" else a for a in argv])
@@ -448,9 +456,7 @@ def _has_cuda() -> bool:
                  "cpu or auto", marks=pytest.mark.skipif(_has_cuda(),
                                                          reason="needs a machine without CUDA")),
     (["--device", "foo"], "--device foo: unknown device 'foo'"),
-    (["--n-val", "0"], "--n-val must be at least 1 (got 0)"),
-    (["--n-train", "-5"], "--n-train must be at least 1 (got -5)"),
-], ids=["hidden", "epochs", "cell", "lr", "device", "device-unknown", "n-val", "n-train"])
+], ids=["hidden", "epochs", "cell", "lr", "device", "device-unknown"])
 def test_bad_training_options_are_refused(capsys, tmp_path, options, needle):
     code, _, err = cli(capsys, "train", MARKOV, "--out", tmp_path / "r", *TINY, *options)
     assert_user_error(code, err, needle)
@@ -461,7 +467,10 @@ def test_bad_training_options_are_refused(capsys, tmp_path, options, needle):
 def test_a_refused_training_leaves_nothing_that_blocks_the_corrected_command(capsys, tmp_path,
                                                                              options):
     out = tmp_path / "r"
-    code, _, _ = cli(capsys, "train", MARKOV, "--out", out, *TINY, *options)
+    try:
+        code, _, _ = cli(capsys, "train", MARKOV, "--out", out, *TINY, *options)
+    except SystemExit as refused_by_the_parser:
+        code = refused_by_the_parser.code
     assert code == 2
     assert not out.exists()
     if options[0] == "--hidden":  # the corrected command runs
@@ -499,29 +508,23 @@ def test_run_files_have_normal_permissions(trained):
 
 
 @pytest.mark.parametrize(("argv", "needle"), [
-    (["gradients", "{run}", "-o", "{tmp}/g.png", "-n", "-1"], "-n must be at least 1 (got -1)"),
     (["gradients", "{run}", "-o", "{tmp}"], "-o {tmp}: is a directory"),
     (["gradients", "{run}", "-o", "{tmp}/g.xyz"], "g.xyz: the name must end in .png"),
     (["gradients", "{run}", "-o", "{tmp}/blocker/g.png"], "{tmp}/blocker is a file"),
-    (["compare", MARKOV, "{run}", "--n-test", "5", "--n-samples", "-1"],
-     "--n-samples must be at least 0 (got -1)"),
     (["compare", MARKOV, "{run}", "--n-test", "5", "--out", "{tmp}/blocker/x"],
      "{tmp}/blocker is a file"),
     (["inspect", MARKOV, "{run}", "--out", "{tmp}/blocker"],
      "{tmp}/blocker is a file, expected a folder"),
-    (["compare", MARKOV, "{run}", "--n-test", "0"], "--n-test"),
     (["compare", PFA, "{run}", "--n-test", "5"], "alphabet"),
     (["inspect", MARKOV, "{run}", "--n-strings", "2"], "--n-strings"),
     (["inspect", PFA, "{run}"], "alphabet"),
     (["inspect", MARKOV, "{run}", "--n-strings", "8", "--group", "g=zz"], "unknown states"),
-    (["generate", "{run}", "-n", "-1"], "-n"),
-    (["generate", "{run}", "--alpha", "nan"], "alpha"),
     (["score", "{run}", "ZZ"], "unknown symbol 'Z' at position 0 in string 'ZZ'"),
     (["complete", "{run}", "Z"], "unknown symbol 'Z'"),
-], ids=["gradients-n", "gradients-dir", "gradients-suffix", "gradients-under-a-file",
-        "compare-n-samples", "compare-out-under-a-file", "inspect-out-file", "compare-n-test",
+], ids=["gradients-dir", "gradients-suffix", "gradients-under-a-file",
+        "compare-out-under-a-file", "inspect-out-file",
         "compare-alphabet", "inspect-n-strings", "inspect-alphabet", "inspect-group",
-        "generate-n", "generate-alpha", "score-symbol", "complete-symbol"])
+        "score-symbol", "complete-symbol"])
 def test_bad_requests_on_a_trained_run(capsys, tmp_path, trained, argv, needle):
     write(tmp_path / "blocker", "keep me")
     argv = _run_argv(argv, trained, tmp_path)

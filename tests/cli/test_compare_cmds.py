@@ -133,8 +133,10 @@ def test_run_refuses_a_folder_with_other_files(capsys, tiny, tmp_path):
 
 
 def test_run_rejects_bad_options(capsys, tiny, tmp_path):
-    code, _, err = run(capsys, "run", tiny, "--out", tmp_path / "x", "--n-train", 0)
-    assert code == 2 and "--n-train" in err
+    with pytest.raises(SystemExit) as refused_by_the_parser:
+        run(capsys, "run", tiny, "--out", tmp_path / "x", "--n-train", 0)
+    assert refused_by_the_parser.value.code == 2
+    assert "argument --n-train: expected a number ≥ 1 (got 0)" in capsys.readouterr().err
     code, _, err = run(capsys, "run", tmp_path / "missing.yaml", "--out", tmp_path / "y")
     assert code == 2 and "missing.yaml" in err
     code, _, err = run(capsys, "run", tiny, "--out", tmp_path / "z", "--cell", "transformer")

@@ -67,7 +67,6 @@ def test_inspect_defaults_to_a_folder_in_the_run_and_prints_json(capsys, quotes_
     (["--group", "justaname"], "NAME=state1"),
     (["--units", "z9"], "unknown unit"),
     (["--n-strings", "2"], "--n-strings"),
-    (["--k", "0"], "--k"),
 ])
 def test_bad_options_are_one_line_errors(capsys, quotes_run, tmp_path, extra, message):
     code, out, err = run(capsys, "inspect", QUOTES, str(quotes_run), "--n-strings", "40",
@@ -85,3 +84,10 @@ def test_missing_run_and_other_alphabet_are_errors(capsys, tmp_path):
     TrainedModel.untrained(("x", "y"), RNNConfig(hidden_size=4), seed=0).save(other)
     code, _, err = run(capsys, "inspect", QUOTES, str(other))
     assert code == 2 and "alphabet" in err
+
+
+def test_a_bad_k_is_refused_by_the_parser(capsys, quotes_run):
+    with pytest.raises(SystemExit) as refused:
+        run(capsys, "inspect", QUOTES, str(quotes_run), "--k", "0")
+    assert refused.value.code == 2
+    assert "argument --k: expected a number ≥ 1 (got 0)" in capsys.readouterr().err
