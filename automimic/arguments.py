@@ -4,7 +4,6 @@ exit code 2."""
 from __future__ import annotations
 
 import argparse
-import json
 import math
 
 
@@ -50,7 +49,3 @@ def inverse_temperature(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number ≥ 0 or inf (got {text!r})")
     return value
 
-
-def print_json(value: object) -> None:
-    """Print ``value`` as indented JSON (strict: no NaN or infinity)."""
-    print(json.dumps(value, indent=2, allow_nan=False, ensure_ascii=False))

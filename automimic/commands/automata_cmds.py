@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ import automata as am
 from automata.analysis import expected_length, total_probability
 from automata.errors import SizeLimitError
 from automata.loading import write_atomic
-from automimic.arguments import count, inverse_temperature, positive, print_json
+from automimic.arguments import count, inverse_temperature, positive
 from automimic.errors import CliError
 
 
@@ -77,6 +78,10 @@ _STRING_HELP = ("a string: characters when every symbol is one character, else s
                 "separated by spaces; '' is the empty string")
 
 
+def _print_json(value: object) -> None:
+    print(json.dumps(value, indent=2, allow_nan=False, ensure_ascii=False))
+
+
 def _finite(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
@@ -116,7 +121,7 @@ def run_validate(args: argparse.Namespace) -> int:
         if not args.json:
             print(_summary_line(rows[-1]))
     if args.json:
-        print_json(rows)
+        _print_json(rows)
     return 2 if failed else 0
 
 
@@ -143,7 +148,7 @@ def run_accepts(args: argparse.Namespace) -> int:
         if not args.json:
             print(f"{text!r}: {'accepted' if why is None else why}")
     if args.json:
-        print_json(rows)
+        _print_json(rows)
     return 0
 
 
@@ -181,7 +186,7 @@ def print_scores(strings: list[str], natural_logs: np.ndarray, as_json: bool) ->
     rows = [{"string": strings[i], "probability": float(np.exp(natural_logs[i])),
              "log2_probability": _finite(float(natural_logs[i] / np.log(2)))} for i in order]
     if as_json:
-        print_json(rows)
+        _print_json(rows)
         return
     width = max(len(repr(row["string"])) for row in rows)
     print(f"{'string':<{width}}  {'probability':>12}  {'log2 p':>10}")
