@@ -25,13 +25,17 @@ class Vocabulary:
 
     Output columns of every next-symbol distribution are ``alphabet + ("$",)``; padding is
     never predicted. ``$`` is also the input token before the first symbol, so the first
-    distribution is predicted from the empty prefix.
+    distribution is predicted from the empty prefix. The end of string is an index, not a
+    character: a text that contains the character ``$`` keeps it as a symbol of its alphabet
+    (automata reserve ``$``, so a model trained on an automaton never has it).
 
     Examples
     --------
     >>> v = Vocabulary(("A", "B"))
     >>> v.encode("BA").tolist(), v.eos, v.pad, v.size
     ([1, 0], 2, 3, 3)
+    >>> Vocabulary(("$", "a")).encode("a$").tolist(), Vocabulary(("$", "a")).eos
+    ([1, 0], 2)
     """
 
     alphabet: tuple[str, ...]
@@ -44,8 +48,6 @@ class Vocabulary:
         for symbol in alphabet:
             if not isinstance(symbol, str) or not symbol:
                 raise CorpusError(f"alphabet symbols must be non-empty strings, got {symbol!r}")
-        if EOS in alphabet:
-            raise CorpusError(f"{EOS!r} is the end-of-string symbol and cannot be in the alphabet")
         if len(set(alphabet)) != len(alphabet):
             raise CorpusError(f"the alphabet has duplicate symbols: {list(alphabet)}")
         object.__setattr__(self, "_index", {s: i for i, s in enumerate(alphabet)})

@@ -208,7 +208,7 @@ def _read_corpora(args: argparse.Namespace) -> tuple[list, list, tuple[str, ...]
     the symbols of ``--data``; a given validation corpus may not add symbols the model never
     saw in training."""
     train_strings = read_corpus(args.data, chars=args.chars)
-    alphabet = _corpus_alphabet(args.data, train_strings, args.chars)
+    alphabet = _corpus_alphabet(args.data, train_strings)
     if args.val is not None:
         val_strings = read_corpus(args.val, chars=args.chars)
         known = set(alphabet)
@@ -233,15 +233,11 @@ def _read_corpora(args: argparse.Namespace) -> tuple[list, list, tuple[str, ...]
     return train_strings, val_strings, alphabet
 
 
-def _corpus_alphabet(path: str, strings: list[tuple[str, ...]], chars: bool) -> tuple[str, ...]:
-    """The symbols of a training corpus; CliError naming the file (and line) when unusable."""
-    from neural import EOS, infer_alphabet
+def _corpus_alphabet(path: str, strings: list[tuple[str, ...]]) -> tuple[str, ...]:
+    """The symbols of a training corpus; CliError naming the file when it has none."""
+    from neural import infer_alphabet
 
     alphabet = infer_alphabet(strings)
-    if EOS in alphabet:
-        line, _ = _first_line_with(strings, chars, lambda s: s == EOS)
-        raise CliError(f"{path}:{line}: {EOS!r} is the end-of-string symbol and cannot be in a "
-                       "corpus")
     if not alphabet:
         raise CliError(f"{path}: no symbols in the corpus (only blank lines)")
     return alphabet

@@ -481,7 +481,6 @@ def test_a_refused_training_leaves_nothing_that_blocks_the_corrected_command(cap
 BAD_TRAINING_CORPORA = [
     pytest.param("", [], "the corpus is empty", id="empty"),
     pytest.param(b"ab\xff\n", [], "not a UTF-8 text file", id="latin-1"),
-    pytest.param("ab\na$b\n", [], "train.txt:2: '$' is the end-of-string symbol", id="dollar"),
     pytest.param("\n\n", [], "train.txt: no symbols", id="blank"),
     pytest.param("ab\nba\n", ["--val", "VAL"], "val.txt:2: unknown symbol 'z'",
                  id="unknown in val"),

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+import neural
 from automimic.cli import main
 from automimic.commands.neural_cmds import complete_run, score_run
 
@@ -107,3 +108,19 @@ def test_train_from_an_automaton_in_a_subprocess(tmp_path):
     assert result.returncode == 0, result.stderr
     assert len((out / "train.txt").read_text().splitlines()) == 300
     assert "validation" in result.stdout
+
+
+def test_a_text_with_dollar_signs_keeps_them_as_characters(tmp_path, capsys):
+    # tiny-shakespeare has "$": the end of string is an index, not that character
+    text = tmp_path / "text.txt"
+    text.write_text("costs $5 and $6.\n" * 40)
+    out = tmp_path / "run"
+    code = main(["train", "--data", str(text), "--chars", "--out", str(out), "--epochs", "1",
+                 "--hidden", "8", "--quiet", "--bptt", "20"])
+    capsys.readouterr()
+    assert code == 0
+    model = neural.load(out)
+    assert "$" in model.alphabet and model.vocabulary.eos == len(model.alphabet)
+    distribution = model.next_symbol_distribution([tuple("costs $")])
+    assert distribution.shape == (1, len(model.alphabet) + 1)
+    assert abs(distribution.sum() - 1) < 1e-6
