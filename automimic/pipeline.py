@@ -23,14 +23,14 @@ import numpy as np
 
 import automata as am
 from automata.loading import write_atomic
+from automimic.commands.neural_cmds import RUN_FILES, write_run_corpora
 from automimic.errors import CliError
 
 RUN_FILE = "run.json"
 TEST_FILE = "test.txt"
 OUTPUT_FILES = ("automaton.yaml", "automaton.svg", "automaton.dot", TEST_FILE, RUN_FILE,
                 "metrics.json", "inspect.json", "report.html")
-TRAINING_FILES = ("model.pt", "training.pt", "history.json", "train.txt", "val.txt",
-                  "corpus.json")
+TRAINING_FILES = RUN_FILES  # what `automimic train` writes into a run folder
 
 
 @dataclass(frozen=True)
@@ -242,11 +242,8 @@ def _corpora(truth: am.Automaton, out: Path, options: RunOptions, seeds: dict[st
     corpora = [sample_corpus(truth, n, seeds[name], lambda text: say(f"      {text}"))
                for n, name in ((options.n_train, "train"), (options.n_val, "val"),
                                (options.n_test, "test"))]
-    for name, strings in zip(names, corpora, strict=True):
-        write_strings(out / name, strings, truth.alphabet)
-    single = all(len(s) == 1 for s in truth.alphabet)
-    write_atomic(out / "corpus.json", json.dumps({"alphabet": list(truth.alphabet),
-                                                  "chars": False, "single": single}))
+    write_run_corpora(out, corpora[0], corpora[1], truth.alphabet, chars=False)
+    write_strings(out / TEST_FILE, corpora[2], truth.alphabet)
     return corpora[0], corpora[1], corpora[2]
 
 

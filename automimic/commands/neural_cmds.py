@@ -111,7 +111,7 @@ def run_train(args: argparse.Namespace) -> int:
     if leader:
         _check_run_folder(args, out)
     if reuse:
-        train_strings, val_strings, alphabet, _ = _read_run_corpora(out)
+        train_strings, val_strings, alphabet = _read_run_corpora(out)
     elif args.file is not None:
         train_strings, val_strings, alphabet = _sample_automaton(args)
     else:
@@ -119,7 +119,7 @@ def run_train(args: argparse.Namespace) -> int:
     if leader:
         _clear_run_folder(args, out)
         if not reuse:
-            _write_run_corpora(out, train_strings, val_strings, alphabet, chars)
+            write_run_corpora(out, train_strings, val_strings, alphabet, chars)
     try:
         model = neural.train(
             train_strings,
@@ -297,7 +297,8 @@ def read_corpus(path: str | os.PathLike, *, chars: bool = False) -> list[tuple[s
     return [tuple(line.strip()) for line in lines]
 
 
-def _write_run_corpora(out: Path, train_strings, val_strings, alphabet, chars: bool) -> None:
+def write_run_corpora(out: Path, train_strings, val_strings, alphabet, chars: bool) -> None:
+    """Write ``train.txt``, ``val.txt`` and ``corpus.json`` (how to read them back) atomically."""
     from neural.checkpoint import atomic_write_bytes
 
     single = all(len(s) == 1 for s in alphabet)
@@ -311,7 +312,7 @@ def _write_run_corpora(out: Path, train_strings, val_strings, alphabet, chars: b
     atomic_write_bytes(out / CORPUS_FILE, lambda handle: handle.write(meta.encode()))
 
 
-def _read_run_corpora(out: Path) -> tuple[list, list, tuple[str, ...], int | None]:
+def _read_run_corpora(out: Path) -> tuple[list, list, tuple[str, ...]]:
     try:
         meta = json.loads((out / CORPUS_FILE).read_text())
         alphabet, chars, single = tuple(meta["alphabet"]), meta["chars"], meta["single"]
@@ -325,7 +326,7 @@ def _read_run_corpora(out: Path) -> tuple[list, list, tuple[str, ...], int | Non
         else:
             lines = text.split("\n")[:-1]
             corpora.append([tuple(line) if single else tuple(line.split()) for line in lines])
-    return corpora[0], corpora[1], alphabet, None
+    return corpora[0], corpora[1], alphabet
 
 
 def _chars_bptt(args: argparse.Namespace, chars: bool) -> int | None:
