@@ -30,6 +30,13 @@ def test_total_variation_by_hand():
     assert m.total_variation(p, q)[0] == pytest.approx(0.4)
 
 
+def test_argmax_errors_count_a_near_tie_as_a_miss():
+    # only rounding-size differences are ties: 0.495 is not a most probable symbol of 0.5
+    p = np.array([[0.5, 0.495, 0.005], [0.4, 0.4 - 1e-12, 0.2]])
+    q = np.array([[0.1, 0.8, 0.1], [0.1, 0.8, 0.1]])
+    assert m.argmax_errors(p, q).tolist() == [True, False]
+
+
 def test_argmax_errors_ties_and_misses():
     p = np.array([[0.4, 0.4, 0.2], [0.4, 0.4, 0.2], [0.6, 0.3, 0.1]])
     q = np.array([[0.1, 0.8, 0.1], [0.1, 0.1, 0.8], [0.3, 0.6, 0.1]])
