@@ -445,8 +445,7 @@ def _normalized(spec: _Spec, document: _Document) -> _Spec:
     for state, weight in spec.final.items():
         totals[state] += weight
     for state, total in totals.items():
-        if total == 0 and (spec.kind != "markov" or state in spec.final or
-                           any(s == state for s, _, _ in spec.moves)):
+        if total == 0:
             raise document.error(_state_path(spec, state), "all weights are 0, cannot normalize")
     start_total = sum(spec.start.values())
     return _Spec(

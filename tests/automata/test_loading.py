@@ -85,6 +85,8 @@ BAD_FILES = [
      "expected true or false (got 'maybe')"),
     ("normalize on a dfa", DFA + "  s: {final: true}\nnormalize: true\n", 6, "normalize",
      "only probabilistic kinds"),
+    ("normalize an all-zero row", "normalize: true\n" + MARKOV + "  a: {a: 1, $: 1}\n"
+     "  b: {$: 0}\n", 7, "next.b", "all weights are 0, cannot normalize"),
 ]
 
 
