@@ -24,11 +24,13 @@ MAX_PAIRS = 2_000_000
 
 def distinguishing_string(a: Automaton, b: Automaton, *,
                           atol: float = 1e-9) -> tuple[str, ...] | None:
-    """A shortest string on which ``a`` and ``b`` differ, or None when they are equivalent.
+    """A shortest witness that ``a`` and ``b`` differ, or None when they are equivalent.
 
-    Probabilistic automata differ where a next-symbol probability (deterministic pairs) or a
-    normalised forward weight differs by more than ``atol``; DFA/NFA where one accepts and the
-    other does not.
+    - two deterministic probabilistic automata: a shortest prefix after which a next-symbol
+      probability differs by more than ``atol`` (so they differ on strings that start with it);
+    - other probabilistic automata (Tzeng): a shortest string whose probabilities differ by more
+      than ``atol`` relative to its forward weights;
+    - DFA/NFA: a shortest string that one accepts and the other does not.
 
     Examples
     --------

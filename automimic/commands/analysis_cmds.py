@@ -132,7 +132,8 @@ def distance(a: am.Automaton, b: am.Automaton) -> dict:
 
 
 def run_distance(args: argparse.Namespace) -> int:
-    row = distance(_read(args.a), _read(args.b))
+    a, b = _read(args.a), _read(args.b)
+    row = distance(a, b)
     if args.json:
         print(json.dumps(row | {"kl_bits": _json_number(row["kl_bits"])}, indent=2,
                          ensure_ascii=False))
@@ -148,8 +149,16 @@ def run_distance(args: argparse.Namespace) -> int:
         print(f"kl_bits     {row['kl_bits']:.10g}")
     print(f"equivalent  {'yes' if row['equivalent'] else 'no'}")
     if row["witness"] is not None:
-        print(f"witness     {row['witness']!r} (a shortest string where they differ)")
+        print(f"witness     {row['witness']!r} ({_witness_meaning(a, b)})")
     return 0
+
+
+def _witness_meaning(a: am.Automaton, b: am.Automaton) -> str:
+    """What the witness of :func:`automata.distinguishing_string` is for these two automata."""
+    if a.is_probabilistic and a.is_deterministic and b.is_deterministic:
+        return "a shortest prefix after which their next-symbol probabilities differ"
+    return "a shortest string to which they give different probabilities" if a.is_probabilistic \
+        else "a shortest string that one accepts and the other does not"
 
 
 def _language(path: str) -> am.Automaton:

@@ -101,3 +101,16 @@ def test_help_for_every_command(capsys):
             main([command, "--help"])
         assert exit_.value.code == 0
         assert "usage: automimic " + command in capsys.readouterr().out
+
+
+def test_distance_says_what_its_witness_is(capsys, tmp_path):
+    p, q = write(tmp_path, "p.yaml", GEOMETRIC), write(tmp_path, "q.yaml", SHORTER)
+    code, out, _ = run(capsys, "distance", p, q)
+    # P(x) = 0.25 vs 1: they differ after the prefix "x" (the empty prefix agrees: x surely comes)
+    assert code == 0
+    assert "witness     'x' (a shortest prefix after which their next-symbol probabilities " \
+           "differ)" in out
+    code, out, _ = run(capsys, "distance", FSM, write(tmp_path, "all.yaml", "kind: dfa\n"
+                       "alphabet: [A, B, E]\nstart: s\nstates: {s: {final: true, next: "
+                       "{A: s, B: s, E: s}}}\n"))
+    assert "witness     'B' (a shortest string that one accepts and the other does not)" in out
