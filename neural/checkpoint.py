@@ -21,7 +21,7 @@ HISTORY_FILE = "history.json"  # the history, readable without torch
 _MODEL_KEYS = ("alphabet", "model_config", "state_dict", "history", "data_sha256")
 REQUIRED = {
     "model": _MODEL_KEYS,
-    "training": (*_MODEL_KEYS, "train_config", "seed", "optimizer", "scheduler", "progress"),
+    "training": (*_MODEL_KEYS, "train_config", "seed", "optimizer", "progress"),
 }
 
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from neural.progress import Progress as RunProgress
 
 
 class Bar:
@@ -27,7 +27,7 @@ class Bar:
             self.progress.remove_task(self.task)
         self.task = self.progress.add_task(f"epoch {epoch + 1}/{epochs}", total=total, completed=done, info="")
 
-    def advance(self, progress: dict[str, Any], world_size: int) -> None:
+    def advance(self, progress: RunProgress, world_size: int) -> None:
         if self.progress is None:
             return
         now = time.perf_counter()
@@ -35,9 +35,8 @@ class Bar:
             self.progress.advance(self.task)
             return
         self.last = now
-        bits = progress["nats"] / max(progress["tokens"], 1) / math.log(2)
-        speed = progress["tokens"] * world_size / max(progress["seconds"], 1e-9)
-        info = f"{bits:.3f} bits/symbol  {speed / 1000:.1f}k tokens/s"
+        speed = progress.tokens * world_size / max(progress.seconds, 1e-9)
+        info = f"{progress.train_bits():.3f} bits/symbol  {speed / 1000:.1f}k tokens/s"
         self.progress.update(self.task, advance=1, info=info)
 
     def end_epoch(self, history: dict[str, list[float]], epoch: int, epochs: int) -> None:

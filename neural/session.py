@@ -7,7 +7,6 @@ back (rank 0 only), so that a resumed run ends at the weights of an uninterrupte
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from neural.config import TrainConfig
 from neural.data import Batches, Corpus
 from neural.distributed import Context
 from neural.model import RNNConfig, RNNLanguageModel, State, map_state
+from neural.progress import Progress
 from neural.trained import TrainedModel
 from neural.vocab import Vocabulary
 
@@ -51,7 +51,7 @@ class Session:
     batches: Batches
     data_sha256: str  # of the training corpus
     val_sha256: str
-    progress: dict[str, Any]
+    progress: Progress
     history: dict[str, list[float]]
     tokens_per_batch: float = 1.0  # the average: the loss of every batch is divided by it
     best_state: dict[str, torch.Tensor] = field(default_factory=dict)
@@ -104,7 +104,7 @@ def start_session(
         batches=batches,
         data_sha256=train.sha256,
         val_sha256=val.sha256,
-        progress=fresh_progress(),
+        progress=Progress(),
         history={key: [] for key in HISTORY_KEYS},
         tokens_per_batch=_tokens_per_batch(train, train_config),
     )
@@ -113,23 +113,6 @@ def start_session(
     else:
         _restore(session, checkpoint)
     return session
-
-
-def fresh_progress() -> dict[str, Any]:
-    """The progress of a run that has not started."""
-    return {
-        "epoch": 0,  # the epoch in progress (0-based)
-        "step": 0,  # batches done in that epoch
-        "nats": 0.0,  # training loss summed over the epoch's predicted tokens so far
-        "tokens": 0,  # predicted tokens so far in the epoch (this rank)
-        "seconds": 0.0,  # training time so far in the epoch
-        "best": math.inf,  # best validation bits per symbol
-        "best_epoch": -1,
-        "bad_epochs": 0,  # epochs since the last improvement
-        "lr_scale": 1.0,  # the plateau schedule's factor
-        "finished": False,
-        "stop_reason": "",
-    }
 
 
 def _tokens_per_batch(train: Corpus, config: TrainConfig) -> float:
@@ -195,7 +178,7 @@ def _restore(session: Session, checkpoint: dict[str, Any]) -> None:
     try:
         session.model.load_state_dict(checkpoint["state_dict"])
         session.optimizer.load_state_dict(checkpoint["optimizer"])
-        session.progress = {**fresh_progress(), **checkpoint["progress"]}
+        session.progress = Progress.from_dict(checkpoint["progress"])
         session.history = {key: list(checkpoint["history"][key]) for key in HISTORY_KEYS}
         session.best_state = dict(checkpoint["best_state_dict"])
         saved_stream = checkpoint.get("stream_state")
@@ -209,7 +192,7 @@ def _restore(session: Session, checkpoint: dict[str, Any]) -> None:
 def _restore_rng(session: Session, rng: dict[str, Any]) -> None:
     context = session.context
     if context.world_size > 1:  # only rank 0's state was saved: derive the others'
-        step = session.progress["epoch"] * 1_000_003 + session.progress["step"]
+        step = session.progress.epoch * 1_000_003 + session.progress.step
         torch.manual_seed(_rank_seed(session.seed, context.rank) + step)
         return
     torch.set_rng_state(rng["cpu"])
@@ -242,15 +225,14 @@ def save_training(session: Session, *, save_model: bool = False) -> None:
             "val_sha256": session.val_sha256,
             "seed": session.seed,
             "optimizer": session.optimizer.state_dict(),
-            "scheduler": {"lr_scale": session.progress["lr_scale"]},
-            "progress": dict(session.progress),
+            "progress": session.progress.to_dict(),
             "rng": rng,
             "stream_state": stream,
         },
     )
     if save_model:
         save_checkpoint(session.run_dir / MODEL_FILE, model_payload)
-    text = json.dumps({"progress": session.progress, **session.history}, indent=1)
+    text = json.dumps({"progress": session.progress.to_dict(), **session.history}, indent=1)
     atomic_write_bytes(session.run_dir / HISTORY_FILE, lambda handle: handle.write(text.encode()))
 
 
@@ -265,7 +247,7 @@ def _model_payload(session: Session) -> dict[str, Any]:
         "alphabet": list(session.vocabulary.alphabet),
         "model_config": asdict(session.model_config),
         "state_dict": _cpu(session.best_state or session.model.state_dict()),
-        "history": {**session.history, "best_epoch": session.progress["best_epoch"]},
+        "history": {**session.history, "best_epoch": session.progress.best_epoch},
         "data_sha256": session.data_sha256,
     }
 

@@ -22,11 +22,10 @@ from neural.data import Batch, Corpus
 from neural.display import Bar, progress_bar
 from neural.distributed import Context, interrupt_flag
 from neural.model import RNNConfig, map_state
+from neural.progress import LN2, Progress
 from neural.session import Session, best_model, save_training, start_session
 from neural.trained import TrainedModel
 from neural.vocab import CorpusError, Symbols, Vocabulary
-
-LN2 = math.log(2)
 
 
 class TrainingInterrupted(KeyboardInterrupt):
@@ -81,7 +80,7 @@ def train(
                 seed=seed, context=context, run_dir=run_path, resume=resume,
             )
             with interrupt_flag() as interrupted, progress_bar(quiet or context.rank > 0) as bar:
-                while not session.progress["finished"]:
+                while not session.progress.finished:
                     _run_epoch(session, bar, interrupted)
                     _end_epoch(session, bar)
         return best_model(session)
@@ -95,21 +94,18 @@ def train(
 def _run_epoch(session: Session, bar: Bar, interrupted: threading.Event) -> None:
     """Train on this epoch's remaining batches; on Ctrl-C save and raise TrainingInterrupted."""
     progress, config, history = session.progress, session.train_config, session.history
-    batches = session.batches.epoch(progress["epoch"])
+    batches = session.batches.epoch(progress.epoch)
     total = len(batches)
-    if progress["step"] == 0:
+    if progress.step == 0:
         session.stream_state = None  # truncated BPTT: the streams start afresh every epoch
-    bar.start_epoch(progress["epoch"], config.epochs, total, progress["step"])
+    bar.start_epoch(progress.epoch, config.epochs, total, progress.step)
     session.module.train()
-    for step in range(progress["step"], total):
+    for step in range(progress.step, total):
         batch = batches[step]
-        lr = _learning_rate(config, progress, progress["epoch"] * total + step, total * config.epochs)
+        lr = _learning_rate(config, progress, progress.epoch * total + step, total * config.epochs)
         started = time.perf_counter()
         loss, norm = _train_step(session, batch, lr)
-        progress["seconds"] += time.perf_counter() - started
-        progress["step"] = step + 1
-        progress["nats"] += loss * batch.tokens
-        progress["tokens"] += batch.tokens
+        progress.add_step(nats=loss, tokens=batch.tokens, seconds=time.perf_counter() - started)
         history["step_bits"].append(loss / LN2)
         history["grad_norm"].append(norm)
         bar.advance(progress, session.context.world_size)
@@ -118,12 +114,12 @@ def _run_epoch(session: Session, bar: Bar, interrupted: threading.Event) -> None
             raise TrainingInterrupted(session.run_dir)
 
 
-def _learning_rate(config: TrainConfig, progress: dict, step: int, total: int) -> float:
+def _learning_rate(config: TrainConfig, progress: Progress, step: int, total: int) -> float:
     if config.schedule == "cosine":
         fraction = min(step, total) / max(total, 1)
         cosine = 0.5 * (1 + math.cos(math.pi * fraction))
         return config.lr * (config.min_lr_ratio + (1 - config.min_lr_ratio) * cosine)
-    return config.lr * progress["lr_scale"]
+    return config.lr * progress.lr_scale
 
 
 def _train_step(session: Session, batch: Batch, lr: float) -> tuple[float, float]:
@@ -153,39 +149,39 @@ def _train_step(session: Session, batch: Batch, lr: float) -> tuple[float, float
 def _end_epoch(session: Session, bar: Bar) -> None:
     """Validate, record, update the schedule and early stopping, and write the checkpoints."""
     progress, config, history = session.progress, session.train_config, session.history
-    nats, tokens = session.context.sum([progress["nats"], progress["tokens"]])
+    nats, tokens = session.context.sum([progress.nats, progress.tokens])
     train_bits = nats / max(tokens, 1) / LN2
     val_bits = _validate(session)
     history["train_bits"].append(train_bits)
     history["val_bits"].append(val_bits)
-    history["tokens_per_s"].append(tokens / max(progress["seconds"], 1e-9))
+    history["tokens_per_s"].append(tokens / max(progress.seconds, 1e-9))
     history["lr"].append(session.optimizer.param_groups[0]["lr"])
     improved = _record_best(session, val_bits if session.batches.has_validation else train_bits)
-    epoch = progress["epoch"]
-    if progress["bad_epochs"] and config.schedule == "plateau":
-        progress["lr_scale"] *= 0.5
-    if config.patience is not None and progress["bad_epochs"] >= config.patience:
-        progress.update(finished=True, stop_reason=f"early stopping after epoch {epoch + 1}")
+    epoch = progress.epoch
+    if progress.bad_epochs and config.schedule == "plateau":
+        progress.lr_scale *= 0.5
+    if config.patience is not None and progress.bad_epochs >= config.patience:
+        progress.stop(f"early stopping after epoch {epoch + 1}")
     elif epoch + 1 >= config.epochs:
-        progress.update(finished=True, stop_reason=f"finished {config.epochs} epochs")
-    progress.update(epoch=epoch + 1, step=0, nats=0.0, tokens=0, seconds=0.0)
+        progress.stop(f"finished {config.epochs} epochs")
+    progress.next_epoch()
     session.stream_state = None
     bar.end_epoch(history, epoch, config.epochs)
-    if progress["finished"]:
+    if progress.finished:
         bar.message(
-            f"{progress['stop_reason']}: best val {progress['best']:.4f} bits/symbol "
-            f"at epoch {progress['best_epoch'] + 1}"
+            f"{progress.stop_reason}: best val {progress.best:.4f} bits/symbol "
+            f"at epoch {progress.best_epoch + 1}"
         )
-    save_training(session, save_model=improved or progress["finished"])
+    save_training(session, save_model=improved or progress.finished)
 
 
 def _record_best(session: Session, bits: float) -> bool:
     progress = session.progress
-    if bits < progress["best"] - session.train_config.min_delta:
-        progress.update(best=bits, best_epoch=progress["epoch"], bad_epochs=0)
+    if bits < progress.best - session.train_config.min_delta:
+        progress.best, progress.best_epoch, progress.bad_epochs = bits, progress.epoch, 0
         session.best_state = {k: v.detach().clone() for k, v in session.model.state_dict().items()}
         return True
-    progress["bad_epochs"] += 1
+    progress.bad_epochs += 1
     return False
 
 

@@ -153,3 +153,23 @@ def test_ddp_with_two_gloo_processes(tmp_path):
     model = neural.load(tmp_path / "run")
     assert len(model.history["val_bits"]) == 2
     assert np.allclose(model.next_symbol_distribution([()]).sum(), 1)
+
+
+def test_a_checkpoint_of_the_old_layout_resumes(tmp_path, chain_corpus):
+    """Checkpoints written before progress became a record (with a ``scheduler`` key and a
+    progress dict) resume; a progress field this version does not know is one clear line."""
+    data = (chain_corpus["train"][:40], chain_corpus["val"][:10], ALPHABET)
+    neural.train(*data, TINY, TrainConfig(epochs=1, batch_size=16), seed=0, quiet=True,
+                 run_dir=tmp_path)
+    path = tmp_path / "training.pt"
+    saved = torch.load(path, weights_only=True)
+    assert "scheduler" not in saved and saved["progress"]["epoch"] == 1
+    old = {**saved, "scheduler": {"lr_scale": 1.0},
+           "progress": {**saved["progress"], "finished": False},
+           "train_config": {**saved["train_config"], "epochs": 2}}
+    torch.save(old, path)
+    resumed = neural.train(*data, seed=0, quiet=True, run_dir=tmp_path, resume=True)
+    assert len(resumed.history["val_bits"]) == 2
+    torch.save({**old, "progress": {**old["progress"], "speed": 1}}, path)
+    with pytest.raises(CheckpointError, match="corrupt checkpoint .unknown progress field speed"):
+        neural.train(*data, seed=0, quiet=True, run_dir=tmp_path, resume=True)
