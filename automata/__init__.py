@@ -17,6 +17,7 @@
 
 from .conversions import as_probabilistic
 from .core import END, KINDS, Automaton, coreachable_states, dense_transition, reachable_states
+from .dumping import dumps, to_dict
 from .equivalence import distinguishing_string, equivalent
 from .errors import (
     AutomatonError,
@@ -25,7 +26,7 @@ from .errors import (
     SizeLimitError,
     UnknownSymbolError,
 )
-from .loading import dump, dumps, from_dict, load, loads, to_dict
+from .loading import dump, from_dict, load, loads
 from .probability import (
     log_probability,
     next_symbol_distribution,

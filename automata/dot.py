@@ -27,8 +27,8 @@ import numpy as np
 
 from .core import Automaton
 from .errors import AutomatonError, FormatError
-from .loading import markov_start_state
 from .rendering import moves
+from .validation import markov_start_state
 
 _TOKEN = re.compile(r"""
     (?P<space>\s+|//[^\n]*|/\*.*?\*/|^\#[^\n]*)

@@ -27,8 +27,8 @@ import numpy as np
 
 from .core import END, Automaton
 from .errors import AutomatonError, UnknownSymbolError
-from .loading import markov_start_state
 from .strings import StringLike, format_string, single_characters
+from .validation import markov_start_state
 
 ANCHOR = -1  # first item of an anchored context: (ANCHOR, *codes) = "the string so far is codes"
 Context = tuple[int, ...]

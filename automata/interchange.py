@@ -19,8 +19,10 @@ from pathlib import Path
 
 from .core import Automaton
 from .dot import from_dot, to_dot
+from .dumping import dumps, to_dict
 from .errors import AutomatonError, FormatError
-from .loading import dumps, from_dict, loads, read_text, to_dict, write_atomic
+from .files import read_text, write_atomic
+from .loading import from_dict, loads
 from .pautomac import model_text, read_model
 
 FORMATS = ("yaml", "json", "dot", "pautomac")

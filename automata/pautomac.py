@@ -29,9 +29,10 @@ from pathlib import Path
 
 import numpy as np
 
+from .building import check_dense_size
 from .core import Automaton, dense_transition
 from .errors import AutomatonError, FormatError
-from .loading import check_dense_size, write_atomic
+from .files import write_atomic
 
 PathLike = str | os.PathLike
 _HEADERS = {"I": 1, "F": 1, "S": 2, "T": 3}  # header letter → number of indices per line

@@ -157,7 +157,7 @@ def render(a: Automaton, path: str, *, highlight: StringLike | None = None,
     """
     from pathlib import Path
 
-    from .loading import write_atomic
+    from .files import write_atomic
 
     target = Path(path)
     fmt = target.suffix.lstrip(".").lower()

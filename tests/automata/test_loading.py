@@ -210,7 +210,7 @@ def test_normalize_rescales_weights():
 
 def test_markov_chain_has_a_start_state_before_the_first_symbol():
     a = am.loads(MARKOV + "  a: {b: 0.5, $: 0.5}\n  b: {$: 1.0}\n")
-    start = am.loading.markov_start_state(a.alphabet)
+    start = am.validation.markov_start_state(a.alphabet)
     assert a.states == (start, "a", "b")
     assert am.probability(a, "ab") == pytest.approx(0.5 * 0.5 * 1.0)
 
