@@ -43,8 +43,8 @@ def _add_compare(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _add_run(subparsers: argparse._SubParsersAction) -> None:
-    from automimic.commands.neural_cmds import MODEL_OPTIONS, TRAIN_OPTIONS
     from automimic.pipeline import RunOptions
+    from automimic.training_options import add_training_options
 
     parser = subparsers.add_parser(
         "run", help="the whole job: sample a corpus, train an RNN, compare it, write the report",
@@ -60,12 +60,11 @@ def _add_run(subparsers: argparse._SubParsersAction) -> None:
         kind = count if name in ("n_samples", "seed") else positive
         parser.add_argument(f"--{name.replace('_', '-')}", type=kind, default=default,
                             help=f"{text} ({default})")
-    for flag, name, kind, text in MODEL_OPTIONS + TRAIN_OPTIONS:
-        parser.add_argument(flag, dest=name, type=kind, default=None, help=text)
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (auto)")
     parser.add_argument("--force", action="store_true",
                         help="replace the run in --out instead of resuming it")
     parser.add_argument("--quiet", action="store_true", help="no training progress bar")
+    add_training_options(parser)
     parser.set_defaults(handler=run_pipeline)
 
 
@@ -156,22 +155,16 @@ def run_pipeline(args: argparse.Namespace) -> int:
     """``automimic run``: every stage, progress at each, the report's path at the end."""
     import automata as am
     import neural
-    from automimic.commands.neural_cmds import (
-        MODEL_OPTIONS,
-        TRAIN_OPTIONS,
-        build_configs,
-        check_device,
-    )
+    from automimic.commands.neural_cmds import check_device
     from automimic.pipeline import RunOptions, check_folder, run
+    from automimic.training_options import build_configs, chosen_options
 
     path = Path(args.file) if args.file else default_example()
     if not path.exists():
         raise CliError(f"{path}: no such file")
-    chosen = {group: {name: getattr(args, name) for _, name, _, _ in flags
-                      if getattr(args, name) is not None}
-              for group, flags in (("model", MODEL_OPTIONS), ("training", TRAIN_OPTIONS))}
     options = RunOptions(n_train=args.n_train, n_val=args.n_val, n_test=args.n_test,
-                         n_samples=args.n_samples, seed=args.seed, device=args.device, **chosen)
+                         n_samples=args.n_samples, seed=args.seed, device=args.device,
+                         **chosen_options(args))
     build_configs(options.model, options.training)  # every option, before anything is written
     check_device(args.device)
     out = Path(args.out) if args.out else Path("runs") / (am.load(path).name or path.stem)

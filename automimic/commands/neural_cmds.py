@@ -18,32 +18,12 @@ import numpy as np
 
 from automimic.arguments import count, inverse_temperature, positive
 from automimic.errors import CliError
+from automimic.training_options import add_training_options, build_configs, chosen_options
 
 RUN_FILES = ("model.pt", "training.pt", "history.json", "train.txt", "val.txt", "corpus.json")
 CORPUS_FILE = "corpus.json"
 VAL_FRACTION = 0.1  # held out for validation when no validation corpus is given
 PLOT_FORMATS = (".png", ".svg", ".pdf")
-
-# (flag, RNNConfig or TrainConfig field, type, help)
-MODEL_OPTIONS = (
-    ("--cell", "cell", str, "elman, lstm or gru (lstm)"),
-    ("--nonlinearity", "nonlinearity", str, "of the elman cell: sigmoid or tanh (tanh)"),
-    ("--hidden", "hidden_size", int, "hidden units per layer (64)"),
-    ("--layers", "num_layers", int, "recurrent layers (1)"),
-    ("--input", "input", str, "onehot or embedding (onehot)"),
-    ("--embedding-dim", "embedding_dim", int, "size of learned input vectors (16)"),
-    ("--dropout", "dropout", float, "dropout between layers (0)"),
-)
-TRAIN_OPTIONS = (
-    ("--epochs", "epochs", int, "maximum epochs (20)"),
-    ("--lr", "lr", float, "Adam learning rate (0.003)"),
-    ("--schedule", "schedule", str, "constant, cosine or plateau (constant)"),
-    ("--batch-size", "batch_size", int, "strings (or streams with --bptt) per batch (64)"),
-    ("--bptt", "bptt", int, "truncated BPTT: train on one stream in chunks of K steps"),
-    ("--clip", "clip", float, "maximum gradient norm (5)"),
-    ("--patience", "patience", int, "stop after this many epochs without improvement (3)"),
-)
-
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``train``, ``generate`` and ``gradients`` to the command line."""
@@ -82,12 +62,11 @@ def _add_train(subparsers: argparse._SubParsersAction) -> None:
                        help="validation strings (2000): they choose the best epoch and stop "
                             "training early")
     train.add_argument("--seed", type=count, default=0, help="random seed (0)")
-    for flag, name, kind, text in MODEL_OPTIONS + TRAIN_OPTIONS:
-        train.add_argument(flag, dest=name, type=kind, default=None, help=text)
     train.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (auto)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.add_argument("--resume", action="store_true", help="continue the run in --out")
     train.add_argument("--force", action="store_true", help="replace the run in --out")
+    add_training_options(train)
     train.set_defaults(handler=run_train)
 
 
@@ -330,56 +309,19 @@ def _read_run_corpora(out: Path) -> tuple[list, list, tuple[str, ...]]:
 
 
 def _chars_bptt(args: argparse.Namespace, chars: bool) -> int | None:
-    return 100 if chars and args.bptt is None else None
+    return 100 if chars and not hasattr(args, "bptt") else None
 
 
 def _configs(args: argparse.Namespace, default_bptt: int | None):
     """The configurations from the options given; None when resuming with no option given."""
-    from neural import RNNConfig, TrainConfig
-
-    chosen = {}
-    for config_class, options in ((RNNConfig, MODEL_OPTIONS), (TrainConfig, TRAIN_OPTIONS)):
-        chosen[config_class] = {
-            name: getattr(args, name)
-            for _, name, _, _ in options
-            if getattr(args, name) is not None
-        }
+    chosen = chosen_options(args)
     if default_bptt is not None:
-        chosen[TrainConfig].setdefault("bptt", default_bptt)
+        chosen["training"].setdefault("bptt", default_bptt)
     if args.resume and not any(chosen.values()):
         return None, None
     if args.resume:
         chosen = _with_saved(args, chosen)
-    return build_configs(chosen[RNNConfig], chosen[TrainConfig])
-
-
-def build_configs(model: dict, training: dict):
-    """The RNNConfig and TrainConfig of these fields; errors name the command-line options.
-
-    Examples
-    --------
-    >>> build_configs({"hidden_size": 8}, {})[0].hidden_size
-    8
-    >>> build_configs({"hidden_size": 0}, {})
-    Traceback (most recent call last):
-    ...
-    automimic.errors.CliError: --hidden must be at least 1, got 0
-    """
-    from neural import RNNConfig, TrainConfig
-
-    configs = []
-    for config_class, values, options in ((RNNConfig, model, MODEL_OPTIONS),
-                                          (TrainConfig, training, TRAIN_OPTIONS)):
-        try:
-            configs.append(config_class(**values))
-        except ValueError as err:
-            message = str(err)
-            for flag, name, _, _ in options:
-                if message.startswith(f"{name} "):
-                    message = flag + message[len(name):]
-                    break
-            raise CliError(message) from None
-    return configs[0], configs[1]
+    return build_configs(chosen["model"], chosen["training"])
 
 
 def _with_saved(args: argparse.Namespace, chosen: dict) -> dict:
@@ -391,11 +333,11 @@ def _with_saved(args: argparse.Namespace, chosen: dict) -> dict:
     if not path.exists():
         return chosen
     saved = load_checkpoint(path, kind="training")
-    names = {RNNConfig: "model_config", TrainConfig: "train_config"}
-    known = {cls: {f.name for f in fields(cls)} for cls in names}
+    names = {"model": (RNNConfig, "model_config"), "training": (TrainConfig, "train_config")}
+    known = {group: {f.name for f in fields(cls)} for group, (cls, _) in names.items()}
     return {
-        cls: {**{k: v for k, v in saved[key].items() if k in known[cls]}, **chosen[cls]}
-        for cls, key in names.items()
+        group: {**{k: v for k, v in saved[key].items() if k in known[group]}, **chosen[group]}
+        for group, (_, key) in names.items()
     }
 
 
