@@ -162,9 +162,8 @@ def run(path: Path, out: Path, options: RunOptions, *, force: bool = False, quie
     """Run every stage; returns the :class:`compare.comparison.Comparison` (files in ``out``)."""
     import neural
     from compare.comparison import compare_models
-    from compare.inside.report import EXTRA_STYLE as INSIDE_STYLE
-    from compare.inside.report import inside_section, inspect_model
-    from compare.inside.report import to_json as inside_json
+    from compare.inside.document import to_json as inside_json
+    from compare.inside.inspection import inspect_model
     from compare.report import write_metrics, write_report
 
     started = time.perf_counter()
@@ -205,9 +204,7 @@ def run(path: Path, out: Path, options: RunOptions, *, force: bool = False, quie
     say("[7/7] writing metrics.json, inspect.json and report.html")
     write_metrics(comparison, out / "metrics.json")
     write_atomic(out / "inspect.json", json.dumps(inside_json(inspection), indent=2) + "\n")
-    write_report(comparison, out / "report.html",
-                 appendix="<h2 class='part'>Inside the RNN</h2>" + inside_section(inspection),
-                 appendix_style=INSIDE_STYLE)
+    write_report(comparison, out / "report.html", inspection=inspection)
     say(f"done in {time.perf_counter() - started:.1f} s")
     return comparison
 

@@ -86,9 +86,9 @@ def memory(n_train: int, epochs: int, hidden: int) -> None:
               f"{result.stderr['kl_bits_per_symbol']:.4f} bits/symbol, WER {values['wer']:.4f}, "
               f"illegal samples {values['illegal_sample_fraction']:.3f}")
         for row in compare.per_state(truth, result.scores):
-            print(f"  {row['state']:8s} visits {row['visits']:7.0f}  mean KL {row['mean_kl']:.4f}"
-                  f"  mostly from {row['worst_symbol']!r} ({row['worst_symbol_kl']:.4f})"
-                  f"  P {[round(v, 3) for v in row['p']]}  Q {[round(v, 3) for v in row['q']]}")
+            print(f"  {row.state:8s} visits {row.visits:7.0f}  mean KL {row.mean_kl:.4f}"
+                  f"  mostly from {row.worst_symbol!r} ({row.worst_symbol_kl:.4f})"
+                  f"  P {[round(v, 3) for v in row.p]}  Q {[round(v, 3) for v in row.q]}")
 
 
 def main() -> None:

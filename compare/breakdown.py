@@ -1,14 +1,16 @@
 """Where a model differs from the truth: per true state, per position, worst prefixes, samples.
 
 Every function reads the :class:`~compare.evaluate.Scores` of one model (and, for samples, the
-strings it drew) and returns plain rows (lists of dicts) that the table, JSON and HTML reports
-print as they are.
+strings it drew) and returns small typed records that the table, JSON and HTML reports print as
+they are. Symbols stay tuples of symbols; :mod:`compare.formatting` shows them.
 """
 
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -17,8 +19,88 @@ from automata.analysis import state_matrix
 from compare import metrics as m
 from compare.evaluate import Scores, state_weights, truth_log_probability
 
+WORST_POOL = 200  # the worst distinct prefixes that are grouped by state
+MAX_ILLEGAL = 200  # distinct illegal samples listed
+MAX_LEGAL = 10  # legal samples listed beside them
 
-def per_state(truth: am.Automaton, scores: Scores) -> list[dict]:
+
+@dataclass(frozen=True)
+class StateRow:
+    """The prefixes in one true state: how many, and how the model errs there."""
+
+    state: str
+    visits: float  # test prefixes in the state (beliefs summed for a nondeterministic truth)
+    share: float  # visits / all test prefixes
+    mean_kl: float  # bits
+    mean_tv: float
+    wer: float
+    worst_symbol: str  # the column whose term contributes most to the KL
+    worst_symbol_kl: float  # its mean term, bits
+    p: tuple[float, ...]  # mean P(·|state), columns alphabet + ("$",)
+    q: tuple[float, ...]  # mean Q(·|prefix) over the state's prefixes
+
+
+@dataclass(frozen=True)
+class PositionRow:
+    """The prefixes of one length t."""
+
+    position: int
+    count: int
+    mean_kl: float
+    mean_tv: float
+    wer: float
+
+
+@dataclass(frozen=True)
+class PrefixGroup:
+    """Some of the worst distinct prefixes, all in one true state, the worst one first."""
+
+    state: str
+    prefixes: tuple[tuple[str, ...], ...]  # worst first
+    kl: tuple[float, ...]  # bits, one per prefix
+    occurrences: int  # how often these prefixes occur in the test strings
+    suffix: tuple[str, ...]  # the longest suffix they share
+    tv: float  # of the worst prefix
+    p: tuple[float, ...]  # P(·|worst prefix)
+    q: tuple[float, ...]  # Q(·|worst prefix)
+
+
+@dataclass(frozen=True)
+class IllegalSample:
+    """A string the model drew that the truth gives probability 0."""
+
+    symbols: tuple[str, ...]
+    count: int  # times drawn
+    breaks_at: int  # the first impossible symbol; len(symbols): it may not stop there
+
+
+@dataclass(frozen=True)
+class SampleSummary:
+    """The model's samples at α = 1 against the truth."""
+
+    n: int
+    illegal_fraction: float
+    illegal_stderr: float
+    model_lengths: tuple[float, ...]  # fraction of samples of each length
+    true_lengths: tuple[float, ...]  # P(|x| = n) under the truth, exactly
+    illegal: tuple[IllegalSample, ...]  # distinct, most frequent first, at most MAX_ILLEGAL
+    illegal_distinct: int  # distinct illegal strings in all
+    legal: tuple[tuple[tuple[str, ...], float], ...]  # (string, log₂ P) of the first legal ones
+
+
+@dataclass(frozen=True)
+class SweepRow:
+    """The model tempered at one α."""
+
+    alpha: float
+    kl_bits_per_symbol: float
+    kl_stderr: float
+    illegal_fraction: float | None = None  # None when nothing was sampled
+    illegal_stderr: float | None = None
+    mean_length: float | None = None
+
+
+def per_state(truth: am.Automaton, scores: Scores) -> list[StateRow]:
     """Visits, mean conditional KL and TV, and WER of the prefixes in each true state, and the
     symbol whose term contributes most to that KL (``worst_symbol``, its mean term in bits).
 
@@ -27,7 +109,7 @@ def per_state(truth: am.Automaton, scores: Scores) -> list[dict]:
 
     >>> a = am.loads("kind: markov\\nalphabet: [x]\\nstart: {x: 1.0}\\nnext: {x: {x: 0.5, $: 0.5}}")
     >>> from compare.evaluate import score_prefixes
-    >>> [(row["state"], row["visits"]) for row in per_state(a, score_prefixes(a, a, ["x"]))]
+    >>> [(row.state, row.visits) for row in per_state(a, score_prefixes(a, a, ["x"]))]
     [('^', 1.0), ('x', 1.0)]
     """
     truth = am.as_probabilistic(truth)
@@ -40,26 +122,24 @@ def per_state(truth: am.Automaton, scores: Scores) -> list[dict]:
         visits = float(sums[s, 0])
         mean = sums[s, 1:] / visits if visits > 0 else np.full(3, math.nan)
         worst = int(np.argmax(scores.state_kl[s]))
-        rows.append({"state": state, "visits": visits, "share": visits / total,
-                     "mean_kl": float(mean[0]), "mean_tv": float(mean[1]), "wer": float(mean[2]),
-                     "worst_symbol": columns[worst],
-                     "worst_symbol_kl": float(scores.state_kl[s, worst] / visits) if visits
-                     else math.nan,
-                     "p": _mean_row(scores.state_p[s], visits),
-                     "q": _mean_row(scores.state_q[s], visits)})
+        rows.append(StateRow(
+            state=state, visits=visits, share=visits / total, mean_kl=float(mean[0]),
+            mean_tv=float(mean[1]), wer=float(mean[2]), worst_symbol=columns[worst],
+            worst_symbol_kl=float(scores.state_kl[s, worst] / visits) if visits else math.nan,
+            p=_mean_row(scores.state_p[s], visits), q=_mean_row(scores.state_q[s], visits)))
     return rows
 
 
-def _mean_row(total: np.ndarray, visits: float) -> list[float]:
-    return (total / visits).tolist() if visits > 0 else [math.nan] * len(total)
+def _mean_row(total: np.ndarray, visits: float) -> tuple[float, ...]:
+    return tuple((total / visits).tolist()) if visits > 0 else (math.nan,) * len(total)
 
 
-def per_position(scores: Scores) -> list[dict]:
+def per_position(scores: Scores) -> list[PositionRow]:
     """Mean conditional KL and TV, and WER, of the prefixes of each length t = 0, 1, ...
 
     >>> a = am.loads("kind: markov\\nalphabet: [x]\\nstart: {x: 1.0}\\nnext: {x: {x: 0.5, $: 0.5}}")
     >>> from compare.evaluate import score_prefixes
-    >>> [row["count"] for row in per_position(score_prefixes(a, a, ["x", "xx"]))]
+    >>> [row.count for row in per_position(score_prefixes(a, a, ["x", "xx"]))]
     [2, 2, 1]
     """
     t = scores.positions
@@ -67,65 +147,69 @@ def per_position(scores: Scores) -> list[dict]:
     sums = {key: np.bincount(t, weights=values, minlength=len(counts))
             for key, values in (("mean_kl", scores.kl), ("mean_tv", scores.tv),
                                 ("wer", scores.wrong.astype(float)))}
-    return [{"position": i, "count": int(counts[i])}
-            | {key: float(total[i] / counts[i]) for key, total in sums.items()}
+    return [PositionRow(position=i, count=int(counts[i]),
+                        **{key: float(total[i] / counts[i]) for key, total in sums.items()})
             for i in range(len(counts)) if counts[i]]
 
 
-def worst_prefixes(truth: am.Automaton, model, scores: Scores, k: int = 10) -> list[dict]:
-    """The ``k`` distinct prefixes with the largest conditional KL, both distributions side by
-    side (columns ``alphabet + ("$",)``) and how often each prefix occurs in the test strings.
+def worst_prefixes(truth: am.Automaton, model, scores: Scores, k: int = 8,
+                   pool: int = WORST_POOL) -> list[PrefixGroup]:
+    """The ``pool`` distinct prefixes with the largest conditional KL, grouped by the true state
+    they reach (the most probable one for a nondeterministic truth): the ``k`` worst groups,
+    each with both distributions after its worst prefix and how often its prefixes occur.
 
     >>> a = am.loads("kind: markov\\nalphabet: [x]\\nstart: {x: 1.0}\\nnext: {x: {x: 0.5, $: 0.5}}")
     >>> from compare.evaluate import score_prefixes
-    >>> [row["prefix"] for row in worst_prefixes(a, a, score_prefixes(a, a, ["xx"]), k=2)]
-    ['', 'x']
+    >>> [(g.state, g.prefixes) for g in worst_prefixes(a, a, score_prefixes(a, a, ["xx"]))]
+    [('^', ((),)), ('x', (('x',), ('x', 'x')))]
     """
     from compare.models import as_model, column_order
 
+    truth = am.as_probabilistic(truth)
     string_of = np.repeat(np.arange(len(scores.strings)), scores.lengths + 1)
-    positions = scores.positions
-    chosen: dict[tuple[str, ...], float] = {}
-    seen: set[tuple[float, str]] = set()  # (KL, true state): one prefix per identical situation
-    for row in np.lexsort((positions, -scores.kl)):  # worst first, then shortest
-        prefix = scores.strings[string_of[row]][: positions[row]]
-        situation = (float(f"{scores.kl[row]:.12g}"), _state_key(scores.states[row]))
-        if prefix not in chosen and situation not in seen:
-            chosen[prefix] = float(scores.kl[row])
-            seen.add(situation)
-            if len(chosen) == k:
+    groups: dict[int, dict[tuple[str, ...], float]] = {}
+    seen: set[tuple[str, ...]] = set()
+    for row in np.lexsort((scores.positions, -scores.kl)):  # worst first, then shortest
+        prefix = scores.strings[string_of[row]][: scores.positions[row]]
+        if prefix not in seen:
+            seen.add(prefix)
+            groups.setdefault(_state_index(scores.states[row]), {})[prefix] = float(scores.kl[row])
+            if len(seen) == pool:
                 break
-    prefixes = list(chosen)
+    chosen = sorted(groups.items(), key=lambda item: -max(item[1].values()))[:k]
+    worst = [next(iter(members)) for _, members in chosen]
     model = as_model(model)
-    p = am.next_symbol_distribution(am.as_probabilistic(truth), prefixes) if prefixes else []
+    p = am.next_symbol_distribution(truth, worst) if worst else np.zeros((0, 0))
     columns = column_order(truth.alphabet, model.alphabet)
-    q = [rows[-1][columns] for rows in model.prefix_distributions(prefixes)] if prefixes else []
-    counts = _prefix_counts(scores.strings, set(prefixes))
-    return [{"prefix": am.format_string(truth.alphabet, prefix), "symbols": list(prefix),
-             "state": _state_name(truth, prefix), "kl": chosen[prefix],
-             "tv": float(m.total_variation(p_row[None], q_row[None])[0]),
-             "count": counts[prefix], "p": p_row.tolist(), "q": q_row.tolist()}
-            for prefix, p_row, q_row in zip(prefixes, p, q, strict=True)]
+    q = [rows[-1][columns] for rows in model.prefix_distributions(worst)] if worst else []
+    longest = max((len(prefix) for _, members in chosen for prefix in members), default=0)
+    counts = Counter(s[:t] for s in scores.strings for t in range(min(len(s), longest) + 1))
+    return [PrefixGroup(
+        state=truth.states[state] if state < len(truth.states) else "—",
+        prefixes=tuple(members), kl=tuple(members.values()),
+        occurrences=sum(counts[prefix] for prefix in members),
+        suffix=_common_suffix(list(members)),
+        tv=float(m.total_variation(p_row[None], q_row[None])[0]),
+        p=tuple(p_row.tolist()), q=tuple(q_row.tolist()))
+        for (state, members), p_row, q_row in zip(chosen, p, q, strict=True)]
 
 
-def _state_key(state: np.ndarray) -> str:
-    return str(int(state)) if np.ndim(state) == 0 else np.asarray(state).round(9).tobytes().hex()
+def _state_index(state: np.ndarray) -> int:
+    """A deterministic state index as it is, a belief vector as its most probable state."""
+    return int(state) if np.ndim(state) == 0 else int(np.argmax(state))
 
 
-def _prefix_counts(strings: Sequence[tuple[str, ...]], wanted: set) -> dict:
-    counts = dict.fromkeys(wanted, 0)
-    for string in strings:
-        for t in range(len(string) + 1):
-            if string[:t] in counts:
-                counts[string[:t]] += 1
-    return counts
+def _common_suffix(strings: list[tuple[str, ...]]) -> tuple[str, ...]:
+    """The longest suffix of every string in ``strings``.
 
-
-def _state_name(truth: am.Automaton, prefix: tuple[str, ...]) -> str:
-    """The state reached (deterministic), else the most probable state, after ``prefix``."""
-    state = am.prefix_states(am.as_probabilistic(truth), [prefix])[0][-1]
-    index = int(state) if np.ndim(state) == 0 else int(np.argmax(state))
-    return truth.states[index] if index < len(truth.states) else "—"
+    >>> _common_suffix([("a", "b", "c"), ("b", "c")]), _common_suffix([("a",), ("b",)])
+    (('b', 'c'), ())
+    """
+    shortest = min(len(s) for s in strings)
+    n = 0
+    while n < shortest and len({s[len(s) - n - 1] for s in strings}) == 1:
+        n += 1
+    return strings[0][len(strings[0]) - n:]
 
 
 def length_distribution(truth: am.Automaton, max_length: int) -> np.ndarray:
@@ -146,50 +230,76 @@ def length_distribution(truth: am.Automaton, max_length: int) -> np.ndarray:
 
 
 def sample_summary(truth: am.Automaton, samples: Sequence[tuple[str, ...]],
-                   sample_log_p: np.ndarray, *, max_shown: int = 30) -> dict:
-    """Illegal fraction, the length histogram against the truth's, and some sampled strings.
+                   sample_log_p: np.ndarray, *, max_illegal: int = MAX_ILLEGAL,
+                   max_legal: int = MAX_LEGAL) -> SampleSummary:
+    """Illegal fraction, the length histogram against the truth's, the distinct illegal samples
+    (most frequent first, each with the symbol where it leaves the truth) and a few legal ones.
 
-    >>> a = am.loads("kind: markov\\nalphabet: [x]\\nstart: {x: 1.0}\\nnext: {x: {x: 0.5, $: 0.5}}")
-    >>> summary = sample_summary(a, [("x",), ()], np.array([np.log(0.5), -np.inf]))
-    >>> summary["illegal_fraction"], summary["shown"][1]
-    (0.5, {'string': '', 'illegal': True, 'log2_p': None})
+    >>> a = am.loads("kind: markov\\nalphabet: [x, y]\\nstart: {x: 1.0}\\n"
+    ...              "next: {x: {x: 0.5, $: 0.5}, y: {$: 1.0}}")
+    >>> summary = sample_summary(a, [("x",), ("x", "y"), ("x", "y")],
+    ...                          np.array([np.log(0.5), -np.inf, -np.inf]))
+    >>> round(summary.illegal_fraction, 3), summary.illegal
+    (0.667, (IllegalSample(symbols=('x', 'y'), count=2, breaks_at=1),))
     """
     illegal = np.isneginf(sample_log_p)
     lengths = np.array([len(s) for s in samples], dtype=np.int64)
     longest = int(lengths.max(initial=0))
     estimate = m.illegal_fraction(sample_log_p)
-    shown = [{"string": am.format_string(truth.alphabet, s), "illegal": bool(bad),
-              "log2_p": None if bad else float(lp / m.LN2)}
-             for s, bad, lp in zip(samples[:max_shown], illegal[:max_shown],
-                                   sample_log_p[:max_shown], strict=True)]
-    return {"n": len(samples), "illegal_fraction": estimate.value,
-            "illegal_stderr": estimate.stderr,
-            "model_lengths": (np.bincount(lengths, minlength=longest + 1) / max(len(samples), 1))
-            .tolist(),
-            "true_lengths": length_distribution(truth, longest).tolist(),
-            "shown": shown}
+    drawn = Counter(s for s, bad in zip(samples, illegal, strict=True) if bad)
+    listed = sorted(drawn, key=lambda s: (-drawn[s], len(s), s))[:max_illegal]
+    legal = [(s, float(lp / m.LN2)) for s, bad, lp in zip(samples, illegal, sample_log_p,
+                                                          strict=True) if not bad][:max_legal]
+    return SampleSummary(
+        n=len(samples), illegal_fraction=estimate.value, illegal_stderr=estimate.stderr,
+        model_lengths=tuple((np.bincount(lengths, minlength=longest + 1)
+                             / max(len(samples), 1)).tolist()),
+        true_lengths=tuple(length_distribution(truth, longest).tolist()),
+        illegal=tuple(IllegalSample(s, drawn[s], b)
+                      for s, b in zip(listed, break_points(truth, listed), strict=True)),
+        illegal_distinct=len(drawn), legal=tuple(legal))
+
+
+def break_points(truth: am.Automaton, strings: Sequence[tuple[str, ...]]) -> list[int]:
+    """For each string, the position of the first symbol the truth cannot read there, or the
+    string's length when only stopping at its end is impossible (or nothing is).
+
+    >>> a = am.loads("kind: dfa\\nalphabet: [a, b]\\nstart: s\\n"
+    ...              "states: {s: {final: false, next: {a: t}}, t: {final: true}}")
+    >>> break_points(a, [("a", "b"), ("b",), ()])
+    [1, 0, 0]
+    """
+    truth = am.as_probabilistic(truth)
+    index = {symbol: i for i, symbol in enumerate(truth.alphabet)}
+    result = []
+    for string, rows in zip(strings, am.prefix_distributions(truth, list(strings)), strict=True):
+        following = [index[s] for s in string] + [len(truth.alphabet)]  # x[t], then $
+        possible = np.nan_to_num(rows)[np.arange(len(rows)), following] > 0
+        result.append(int(np.argmin(possible)) if not possible.all() else len(string))
+    return result
 
 
 def alpha_sweep(truth: am.Automaton, model, scores: Scores, *, n_samples: int, max_length: int,
-                seed: int) -> list[dict]:
+                seed: int) -> list[SweepRow]:
     """How KL(P ‖ Q_α) on the test strings, and the illegal fraction and mean length of strings
     sampled at α, move with the sampling inverse temperature α (Q_α ∝ Q^α at every step).
 
     >>> a = am.loads("kind: markov\\nalphabet: [x]\\nstart: {x: 1.0}\\nnext: {x: {x: 0.5, $: 0.5}}")
     >>> from compare.evaluate import score_prefixes
     >>> scores = score_prefixes(a, a, ["x", "xx"], alphas=(1.0,))
-    >>> alpha_sweep(a, a, scores, n_samples=0, max_length=5, seed=0)[0]["kl_bits_per_symbol"]
+    >>> alpha_sweep(a, a, scores, n_samples=0, max_length=5, seed=0)[0].kl_bits_per_symbol
     0.0
     """
     log_p = scores.per_string(scores.log_p)
     rows = []
     for alpha, log_q_alpha in zip(scores.alphas, scores.log_q_alpha, strict=True):
         kl = m.kl_bits_per_symbol(log_p, scores.per_string(log_q_alpha), scores.lengths)
-        row = {"alpha": float(alpha), "kl_bits_per_symbol": kl.value, "kl_stderr": kl.stderr}
+        sampled = {}
         if n_samples > 0:
             drawn = model.sample(n_samples, alpha=float(alpha), max_length=max_length, seed=seed)
             illegal = m.illegal_fraction(truth_log_probability(truth, [tuple(s) for s in drawn]))
-            row |= {"illegal_fraction": illegal.value, "illegal_stderr": illegal.stderr,
-                    "mean_length": float(np.mean([len(s) for s in drawn]))}
-        rows.append(row)
+            sampled = {"illegal_fraction": illegal.value, "illegal_stderr": illegal.stderr,
+                       "mean_length": float(np.mean([len(s) for s in drawn]))}
+        rows.append(SweepRow(alpha=float(alpha), kl_bits_per_symbol=kl.value,
+                             kl_stderr=kl.stderr, **sampled))
     return rows

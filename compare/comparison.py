@@ -8,11 +8,21 @@ exact KL and L2 distance. The result is one plain value that the table, JSON and
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import automata as am
-from compare.breakdown import per_position, per_state, sample_summary, worst_prefixes
+from compare.breakdown import (
+    PositionRow,
+    PrefixGroup,
+    SampleSummary,
+    StateRow,
+    per_position,
+    per_state,
+    sample_summary,
+    worst_prefixes,
+)
 from compare.evaluate import DEFAULT_ALPHAS, Evaluation, evaluate
 from compare.exact import exact_distances
 
@@ -27,14 +37,25 @@ class Comparison:
     truth: am.Automaton
     evaluations: dict[str, Evaluation]
     labels: dict[str, str]
-    per_state: list[dict]
-    per_position: dict[str, list[dict]]
-    worst_prefixes: list[dict]
-    samples: dict
+    per_state: list[StateRow]
+    per_position: dict[str, list[PositionRow]]
+    worst_prefixes: list[PrefixGroup]
+    samples: SampleSummary | None
     baseline_info: dict = field(default_factory=dict)
     exact: dict = field(default_factory=dict)
     history: dict | None = None
     config: dict = field(default_factory=dict)
+
+    @property
+    def entropy(self) -> tuple[float, str]:
+        """The truth's entropy in bits per symbol and where it comes from: the exact rate
+        (``"exact"``) where it is computable, else the estimate on the test strings
+        (``"test strings"``). The terminal and the report both show this one."""
+        oracle = self.evaluations["oracle"].metrics
+        exact = oracle["exact_entropy_bits_per_symbol"]
+        if math.isnan(exact):
+            return oracle["entropy_bits_per_symbol"], "test strings"
+        return exact, "exact"
 
 
 def fit_baseline(truth: am.Automaton, train: Sequence, val: Sequence, *,
@@ -58,7 +79,7 @@ def compare_models(truth: am.Automaton, model, test: Sequence, *, label: str = "
                    train: Sequence | None = None, val: Sequence | None = None,
                    n_samples: int = 1000, alphas: Sequence[float] = DEFAULT_ALPHAS,
                    seed: int = 0, history: dict | None = None, config: dict | None = None,
-                   worst: int = 12, progress=None) -> Comparison:
+                   worst: int = 8, progress=None) -> Comparison:
     """Evaluate ``model`` against ``truth`` on ``test``, with the baseline (when ``train`` is
     given) and the oracle; ``progress(message)`` is called before each step.
 
@@ -91,7 +112,7 @@ def compare_models(truth: am.Automaton, model, test: Sequence, *, label: str = "
                       if role != "oracle"},
         worst_prefixes=worst_prefixes(truth, model, primary.scores, k=worst),
         samples=sample_summary(truth, primary.samples, primary.sample_log_p)
-        if primary.samples else {},
+        if primary.samples else None,
         baseline_info=baseline_info,
         exact=exact_distances(truth, model) if isinstance(model, am.Automaton) else {},
         history=history, config=dict(config or {}),

@@ -75,7 +75,7 @@ class Evaluation:
     scores: Scores
     samples: list[tuple[str, ...]] = field(default_factory=list)
     sample_log_p: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    sweep: list[dict[str, float]] = field(default_factory=list)
+    sweep: list = field(default_factory=list)  # compare.breakdown.SweepRow, one per α
 
 
 def as_symbols(truth: am.Automaton, strings: Sequence) -> tuple[tuple[str, ...], ...]:

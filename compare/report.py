@@ -1,57 +1,40 @@
 """The written report: ``metrics.json`` and one self-contained ``report.html``.
 
-The HTML needs no network: figures are inline SVG (matplotlib's Agg backend, the automaton from
-Graphviz). It holds the headline table, the automaton coloured by the model's mean KL per state
-with true vs model probabilities on the edges, the learning curve against the entropy floor, KL
-by position, the worst prefixes, samples with the illegal ones marked, the length distribution
-and the α sweep.
+The page's shape is the template ``compare/templates/report.html``; this module computes what it
+shows: the headline table, the automaton coloured by the model's mean KL per state on an
+absolute scale with true vs model probabilities on the edges, the learning curve against the
+entropy floor, KL by position, the worst prefixes grouped by state, the illegal samples, the
+length distribution, the α sweep, and optionally the "inside the RNN" part.
 """
 
 from __future__ import annotations
 
-import html
-import io
 import json
 import math
 import platform
-import re
-from collections.abc import Iterable
+from importlib import metadata
 from pathlib import Path
 
 import numpy as np
+from markupsafe import Markup
 
 import automata as am
 from automata.loading import write_atomic
-from automata.rendering import has_dot
+from automata.rendering import has_dot, visible
+from automata.strings import single_characters
+from compare import page
 from compare.comparison import Comparison
 from compare.evaluate import METRIC_KEYS
-from compare.table import COLUMNS, number
+from compare.formatting import jsonable, number
+from compare.inside.inspection import Inspection
+from compare.inside.page import inside_context
+from compare.table import COLUMNS
 
 MAX_GRAPH_STATES = 150  # larger automata are not drawn (the picture would be unreadable)
 MIN_POSITION_COUNT = 10  # positions reached by fewer test prefixes are too noisy to plot
 
 
 # ------------------------------------------------------------------------------------ metrics.json
-
-
-def jsonable(value):
-    """Plain JSON data: NaN becomes None, ±inf the strings "inf"/"-inf", arrays lists.
-
-    >>> jsonable({"a": float("nan"), "b": [np.float64(1.5), float("inf")]})
-    {'a': None, 'b': [1.5, 'inf']}
-    """
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | np.ndarray):
-        return [jsonable(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float):
-        if math.isnan(value):
-            return None
-        if math.isinf(value):
-            return "inf" if value > 0 else "-inf"
-    return value
 
 
 def metrics_document(comparison: Comparison) -> dict:
@@ -76,16 +59,12 @@ def metrics_document(comparison: Comparison) -> dict:
 
 def versions() -> dict[str, str]:
     """Versions of the software that produced a report."""
-    import automimic
-
-    found = {"automimic": automimic.__version__, "python": platform.python_version(),
-             "numpy": np.__version__}
-    try:
-        import torch
-
-        found["torch"] = torch.__version__
-    except ImportError:  # automata-only comparisons do not need torch
-        pass
+    found = {"python": platform.python_version(), "numpy": np.__version__}
+    for package in ("automimic", "torch"):
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:  # automata-only comparisons do not need torch
+            pass
     return found
 
 
@@ -97,30 +76,9 @@ def write_metrics(comparison: Comparison, path: Path) -> None:
 # ------------------------------------------------------------------------------------ figures
 
 
-def _svg(figure) -> str:
-    """A matplotlib figure as inline SVG markup (text kept as text, so it stays small)."""
-    import matplotlib
-
-    buffer = io.StringIO()
-    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "automimic"}):
-        figure.savefig(buffer, format="svg", bbox_inches="tight")
-    text = buffer.getvalue()
-    return text[text.index("<svg"):]
-
-
-def _axes(width: float = 6.4, height: float = 3.2):
-    """A figure and its axes, without pyplot (no global figure state, no GUI backend)."""
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(width, height))
-    axes = figure.subplots()
-    axes.grid(alpha=0.3)
-    return figure, axes
-
-
-def learning_curve_figure(history: dict, entropy: float) -> str:
+def learning_curve_figure(history: dict, entropy: float) -> Markup:
     """Training and validation bits per symbol per epoch, with the truth's entropy as the floor."""
-    figure, axes = _axes()
+    figure, axes = page.axes()
     epochs = np.arange(1, len(history.get("val_bits", [])) + 1)
     for key, label in (("train_bits", "training"), ("val_bits", "validation")):
         if history.get(key):
@@ -130,233 +88,116 @@ def learning_curve_figure(history: dict, entropy: float) -> str:
     axes.set(xlabel="epoch", ylabel="bits per symbol", title="learning curve")
     axes.xaxis.get_major_locator().set_params(integer=True)
     axes.legend()
-    return _svg(figure)
+    return page.svg(figure)
 
 
-def position_figure(per_position: dict[str, list[dict]], labels: dict[str, str]) -> str:
+def position_figure(per_position: dict, labels: dict[str, str]) -> Markup:
     """Mean conditional KL by position in the string, model and baseline."""
-    figure, axes = _axes()
+    figure, axes = page.axes()
     for role, rows in per_position.items():
-        rows = [r for r in rows if r["count"] >= MIN_POSITION_COUNT]
-        axes.plot([r["position"] for r in rows], [r["mean_kl"] for r in rows], marker=".",
+        rows = [r for r in rows if r.count >= MIN_POSITION_COUNT]
+        axes.plot([r.position for r in rows], [r.mean_kl for r in rows], marker=".",
                   label=labels[role])
     axes.set(xlabel="position t (symbols read)", ylabel="mean KL (bits)",
              title=f"KL(P(·|prefix) ‖ Q(·|prefix)) by position (≥ {MIN_POSITION_COUNT} prefixes)")
     axes.set_yscale("symlog", linthresh=1e-4)
     axes.legend()
-    return _svg(figure)
+    return page.svg(figure)
 
 
-def length_figure(samples: dict) -> str:
+def length_figure(samples) -> Markup:
     """The length distribution of the model's samples against the truth's exact one."""
-    figure, axes = _axes()
-    model, truth = samples["model_lengths"], samples["true_lengths"]
-    axes.bar(np.arange(len(model)), model, alpha=0.6, label=f"model samples (n={samples['n']})")
+    figure, axes = page.axes()
+    model, truth = samples.model_lengths, samples.true_lengths
+    axes.bar(np.arange(len(model)), model, alpha=0.6, label=f"model samples (n={samples.n})")
     axes.plot(np.arange(len(truth)), truth, color="black", marker=".", label="truth (exact)")
     axes.set(xlabel="length |x|", ylabel="probability", title="string lengths")
     axes.legend()
-    return _svg(figure)
+    return page.svg(figure)
 
 
-def sweep_figure(sweep: list[dict]) -> str:
+def sweep_figure(sweep: list) -> Markup:
     """KL(P ‖ Q_α) and the illegal fraction of samples as the sampling α varies."""
-    figure, axes = _axes()
-    alphas = [row["alpha"] for row in sweep]
-    axes.plot(alphas, [row["kl_bits_per_symbol"] for row in sweep], marker="o", color="C0",
+    figure, axes = page.axes()
+    alphas = [row.alpha for row in sweep]
+    axes.plot(alphas, [row.kl_bits_per_symbol for row in sweep], marker="o", color="C0",
               label="KL(P ‖ Q_α) bits/symbol")
     axes.set(xlabel="α (inverse temperature)", ylabel="KL bits/symbol", xscale="log",
              title="sampling temperature sweep")
-    if all("illegal_fraction" in row for row in sweep):
+    if all(row.illegal_fraction is not None for row in sweep):
         other = axes.twinx()
-        other.plot(alphas, [row["illegal_fraction"] for row in sweep], marker="s", color="C3",
+        other.plot(alphas, [row.illegal_fraction for row in sweep], marker="s", color="C3",
                    label="illegal fraction")
         other.set_ylabel("illegal fraction of samples", color="C3")
         other.set_ylim(bottom=0)
     axes.legend(loc="upper center")
-    return _svg(figure)
+    return page.svg(figure)
 
 
-def graph_figure(comparison: Comparison) -> str | None:
-    """The automaton, states coloured by the model's mean KL there, edges labelled with the
-    true and the model's probability (true / model); None without Graphviz's ``dot``."""
+def graph_figure(comparison: Comparison) -> Markup | None:
+    """The automaton, states coloured by the model's mean KL there on the absolute scale of
+    :func:`compare.page.kl_colour`, edges labelled with the true and the model's probability
+    (true / model); None without Graphviz's ``dot`` or when it is too large to read."""
     truth = am.as_probabilistic(comparison.truth)
     if not has_dot() or len(truth.states) > MAX_GRAPH_STATES:
         return None
-    rows = {row["state"]: row for row in comparison.per_state}
-    worst = max((r["mean_kl"] for r in rows.values() if math.isfinite(r["mean_kl"])), default=0)
-    colors = {state: _heat(row["mean_kl"] / worst if worst > 0 else 0.0)
-              for state, row in rows.items() if math.isfinite(row["mean_kl"])}
+    rows = {row.state: row for row in comparison.per_state}
+    colors = {state: page.kl_colour(row.mean_kl) for state, row in rows.items()}
     from automata.rendering import moves
 
     labels = {}
     for source, symbol, target, weight in moves(truth):
-        model = rows[truth.states[source]]["q"][symbol]
+        model = rows[truth.states[source]].q[symbol]
+        shown = visible(truth.alphabet[symbol])
         if truth.is_deterministic:
-            text = f"{truth.alphabet[symbol]} {weight:.2f} / {model:.2f}"
+            text = f"{shown} {weight:.2f} / {model:.2f}"
         else:
-            text = f"{truth.alphabet[symbol]} {weight:.2f} (Q({truth.alphabet[symbol]}) {model:.2f})"
+            text = f"{shown} {weight:.2f} (Q({shown}) {model:.2f})"
         labels[(truth.states[source], truth.alphabet[symbol], truth.states[target])] = text
-    graph = am.to_graphviz(truth, state_colors=colors, edge_labels=labels)
-    svg = graph.pipe(format="svg", encoding="utf-8")
-    return svg[svg.index("<svg"):]
-
-
-def _heat(fraction: float) -> str:
-    """White (no error) to red (the worst state)."""
-    fraction = min(max(fraction, 0.0), 1.0)
-    fade = int(round(255 * (1 - 0.75 * fraction)))
-    return f"#ff{fade:02x}{fade:02x}"
+    return page.graphviz_svg(am.to_graphviz(truth, state_colors=colors, edge_labels=labels))
 
 
 # ---------------------------------------------------------------------------------------- html
 
-STYLE = """
-body{font-family:Helvetica,Arial,sans-serif;max-width:1100px;margin:2em auto;color:#222}
-h1{font-size:1.6em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ccc}
-table{border-collapse:collapse;margin:.5em 0;font-size:.9em}
-td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}
-th{background:#f4f4f4}td.l,th.l{text-align:left}
-figure{margin:1em 0}figure svg{max-width:100%;height:auto}
-.illegal{color:#c00;font-weight:bold}.note{color:#666;font-size:.9em}
-code{background:#f4f4f4;padding:0 3px}
-"""
 
-
-def _table(headers: Iterable[str], rows: Iterable[Iterable[str]], left: int = 1) -> str:
-    head = "".join(f"<th class='l'>{html.escape(h)}</th>" if i < left else
-                   f"<th>{html.escape(h)}</th>" for i, h in enumerate(headers))
-    body = "".join("<tr>" + "".join(f"<td class='l'>{c}</td>" if i < left else f"<td>{c}</td>"
-                                    for i, c in enumerate(row)) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def _figure(name: str, markup: str, caption: str) -> str:
-    return (f"<figure data-figure='{name}'>{markup}<figcaption class='note'>"
-            f"{html.escape(caption)}</figcaption></figure>")
-
-
-def _headline(comparison: Comparison) -> str:
-    rows = []
-    for role, evaluation in comparison.evaluations.items():
-        rows.append([html.escape(comparison.labels[role])] + [
-            html.escape(number(evaluation.metrics[key], digits,
-                               evaluation.stderr[key] if with_error else None))
-            for key, _, digits, with_error in COLUMNS])
+def headline_rows(comparison: Comparison) -> list[list[str]]:
+    """The headline table: one row per model (and the exact row), cells as display text."""
+    rows = [[comparison.labels[role]] + [
+        number(evaluation.metrics[key], digits, evaluation.stderr[key] if with_error else None)
+        for key, _, digits, with_error in COLUMNS]
+        for role, evaluation in comparison.evaluations.items()]
     if comparison.exact:
-        rows.append([f"exact ({html.escape(comparison.labels['model'])})"] + [
-            html.escape(number(comparison.exact.get(key), digits)) for key, _, digits, _ in COLUMNS])
-    return _table(["model"] + [header for _, header, _, _ in COLUMNS], rows)
+        rows.append([f"exact ({comparison.labels['model']})"] + [
+            number(comparison.exact.get(key), digits) for key, _, digits, _ in COLUMNS])
+    return rows
 
 
-def _distribution(values: list[float], columns: tuple[str, ...]) -> str:
-    return " ".join(f"{html.escape(c)}:{v:.3f}" for c, v in zip(columns, values, strict=True))
-
-
-def _state_table(comparison: Comparison) -> str:
-    columns = comparison.truth.alphabet + (am.END,)
-    rows = [[html.escape(r["state"]), f"{r['visits']:.0f}", f"{r['share']:.3f}",
-             number(r["mean_kl"], 5), f"{html.escape(r['worst_symbol'])} "
-             f"({number(r['worst_symbol_kl'], 5)})", number(r["mean_tv"], 4), number(r["wer"], 4),
-             _distribution(r["p"], columns), _distribution(r["q"], columns)]
-            for r in sorted(comparison.per_state, key=lambda r: -np.nan_to_num(r["mean_kl"]))]
-    return _table(["state", "visits", "share", "mean KL", "KL mostly from", "mean TV", "WER",
-                   "P(·|state)", "model mean Q(·|state)"], rows)
-
-
-def _worst_table(comparison: Comparison) -> str:
-    columns = comparison.truth.alphabet + (am.END,)
-    rows = [[f"<code>{html.escape(r['prefix']) or 'ε'}</code>", html.escape(r["state"]),
-             number(r["kl"], 4), number(r["tv"], 4), str(r["count"]),
-             _distribution(r["p"], columns), _distribution(r["q"], columns)]
-            for r in comparison.worst_prefixes]
-    return _table(["prefix", "true state", "KL", "TV", "count", "P(·|prefix)", "Q(·|prefix)"], rows)
-
-
-def _samples_list(samples: dict) -> str:
-    items = []
-    for s in samples["shown"]:
-        text = html.escape(s["string"]) or "ε"
-        if s["illegal"]:
-            items.append(f"<li class='illegal'><code>{text}</code> — illegal (P = 0)</li>")
-        else:
-            items.append(f"<li><code>{text}</code> <span class='note'>log₂ P = "
-                         f"{s['log2_p']:.2f}</span></li>")
-    return f"<ol>{''.join(items)}</ol>"
-
-
-def _sweep_table(sweep: list[dict]) -> str:
-    rows = [[number(r["alpha"], 2), number(r["kl_bits_per_symbol"], 4, r["kl_stderr"]),
-             number(r.get("illegal_fraction"), 4), number(r.get("mean_length"), 2)]
-            for r in sweep]
-    return _table(["α", "KL(P ‖ Q_α) bits/sym", "illegal fraction", "mean length"], rows)
-
-
-def render_html(comparison: Comparison, *, appendix: str = "", appendix_style: str = "") -> str:
-    """The whole report as one HTML string (no external resources); ``appendix`` is an HTML
-    fragment added at the end (e.g. the "inside the RNN" section) with its ``appendix_style``."""
+def render_html(comparison: Comparison, *, inspection: Inspection | None = None) -> str:
+    """The whole report as one HTML string (no external resources); with ``inspection``, the
+    "inside the RNN" part follows."""
     truth, model = comparison.truth, comparison.evaluations["model"]
-    oracle = comparison.evaluations["oracle"].metrics
-    entropy = oracle["exact_entropy_bits_per_symbol"]
-    if math.isnan(entropy):
-        entropy = oracle["entropy_bits_per_symbol"]
-    parts = [f"<h1>{html.escape(comparison.labels['model'])} vs {html.escape(truth.name or truth.kind)}"
-             "</h1>",
-             f"<p class='note'>{html.escape(truth.description)} — {truth.kind}, "
-             f"{len(truth.states)} states, alphabet {html.escape(' '.join(truth.alphabet))}; "
-             f"{len(model.scores.strings)} test strings; entropy {entropy:.4f} bits/symbol.</p>",
-             "<h2>Headline metrics</h2>", _headline(comparison)]
-    if comparison.baseline_info:
-        info = comparison.baseline_info
-        parts.append(f"<p class='note'>Baseline: order-{info['order']} Markov chain with add-"
-                     f"{info['smoothing']:g} smoothing ({info['states']} states), chosen on the "
-                     "validation strings, fitted on the same training strings.</p>")
-    graph = graph_figure(comparison)
-    parts.append("<h2>Where the model errs: the automaton</h2>")
-    if graph is not None:
-        parts.append(_figure("automaton", graph, "states coloured by the model's mean KL there "
-                             "(white: none, red: the worst state); edges: true / model "
-                             "probability"))
-    else:
-        parts.append("<p class='note'>(the automaton is not drawn: Graphviz's dot is missing "
-                     f"or it has more than {MAX_GRAPH_STATES} states)</p>")
-    parts.append(_state_table(comparison))
-    if comparison.history and comparison.history.get("val_bits"):
-        parts += ["<h2>Learning curve</h2>", _figure(
-            "learning-curve", learning_curve_figure(comparison.history, entropy),
-            "bits per symbol per epoch; the dashed line is the truth's entropy")]
-    parts += ["<h2>KL by position</h2>", _figure(
-        "kl-by-position", position_figure(comparison.per_position, comparison.labels),
-        "mean conditional KL after the prefixes of each length")]
-    parts += ["<h2>Worst prefixes</h2>", _worst_table(comparison)]
-    if comparison.samples:
-        samples = comparison.samples
-        parts += ["<h2>Samples from the model</h2>",
-                  f"<p>{samples['n']} samples at α = 1: illegal fraction "
-                  f"{number(samples['illegal_fraction'], 4, samples['illegal_stderr'])}.</p>",
-                  _samples_list(samples),
-                  _figure("lengths", length_figure(samples), "sample lengths vs the truth's")]
-    if model.sweep:
-        parts += ["<h2>Sampling temperature (α sweep)</h2>",
-                  _figure("alpha-sweep", sweep_figure(model.sweep),
-                          "KL of the tempered model and the illegal fraction of its samples"),
-                  _sweep_table(model.sweep)]
-    parts.append(appendix)
-    title = html.escape(f"automimic report: {comparison.labels['model']} vs {truth.name}")
-    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{title}</title>"
-            f"<style>{STYLE}{appendix_style}</style></head><body>{''.join(parts)}</body></html>\n")
+    entropy, _ = comparison.entropy
+    history = comparison.history if comparison.history and comparison.history.get("val_bits") \
+        else None
+    samples = comparison.samples
+    return page.render(
+        "report.html", comparison=comparison, truth=truth,
+        title=f"automimic report: {comparison.labels['model']} vs {truth.name}",
+        columns=truth.alphabet + (am.END,), n_test=len(model.scores.strings),
+        headers=["model"] + [header for _, header, _, _ in COLUMNS],
+        headline=headline_rows(comparison), graph=graph_figure(comparison),
+        max_graph_states=MAX_GRAPH_STATES, colour_bar=page.ColourBar(),
+        worst_count=sum(len(group.prefixes) for group in comparison.worst_prefixes),
+        separator="" if single_characters(truth.alphabet) else " ",
+        states=sorted(comparison.per_state, key=lambda r: -np.nan_to_num(r.mean_kl)),
+        learning_curve=learning_curve_figure(history, entropy) if history else None,
+        positions=position_figure(comparison.per_position, comparison.labels),
+        samples=samples, lengths=length_figure(samples) if samples else None,
+        sweep=model.sweep, sweep_figure=sweep_figure(model.sweep) if model.sweep else None,
+        inside=inside_context(inspection) if inspection is not None else None)
 
 
-def write_report(comparison: Comparison, path: Path, *, appendix: str = "",
-                 appendix_style: str = "") -> None:
+def write_report(comparison: Comparison, path: Path, *,
+                 inspection: Inspection | None = None) -> None:
     """Write ``report.html`` atomically (see :func:`render_html`)."""
-    write_atomic(Path(path), render_html(comparison, appendix=appendix,
-                                         appendix_style=appendix_style))
-
-
-def figure_names(page: str) -> list[str]:
-    """The ``data-figure`` names in a report, in order (what the report test checks).
-
-    >>> figure_names("<figure data-figure='a'></figure>" '<figure data-figure="b">')
-    ['a', 'b']
-    """
-    return re.findall(r"data-figure=['\"]([^'\"]+)['\"]", page)
+    write_atomic(Path(path), render_html(comparison, inspection=inspection))

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import math
-
 from rich.table import Table
 
 from compare.comparison import Comparison
+from compare.formatting import number
 
 COLUMNS = (  # (metric key, label, digits, show the standard error)
     ("kl_bits_per_symbol", "KL bits/symbol", 4, True),
@@ -19,22 +18,6 @@ COLUMNS = (  # (metric key, label, digits, show the standard error)
     ("pautomac_perplexity", "PAutomaC perplexity", 3, False),
     ("illegal_sample_fraction", "illegal sample fraction", 4, False),
 )
-
-
-def number(value: float | None, digits: int = 4, stderr: float | None = None) -> str:
-    """A metric for display: ``—`` when missing, ``± se`` when an error is known.
-
-    >>> number(0.01234, 3, 0.0011), number(float("nan")), number(float("inf"))
-    ('0.012 ± 0.0011', '—', '∞')
-    """
-    if value is None or math.isnan(value):
-        return "—"
-    if math.isinf(value):
-        return "∞" if value > 0 else "-∞"
-    text = f"{value:.{digits}g}" if abs(value) >= 10 ** digits else f"{value:.{digits}f}"
-    if stderr is not None and math.isfinite(stderr) and stderr > 0:
-        text += f" ± {stderr:.2g}"
-    return text
 
 
 def metrics_table(comparison: Comparison) -> Table:

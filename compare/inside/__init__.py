@@ -4,7 +4,8 @@
 - :mod:`~compare.inside.probes`: linear probes from hidden vectors to (groups of) true states;
 - :mod:`~compare.inside.cells`: single units — correlation, mutual information, coloured text;
 - :mod:`~compare.inside.extraction`: k-means on hidden vectors → a PDFA;
-- :mod:`~compare.inside.report`: all of it for one model, as JSON and a self-contained HTML page.
+- :mod:`~compare.inside.inspection`: all of it for one model (:func:`inspect_model`);
+- :mod:`~compare.inside.document` and :mod:`~compare.inside.page`: the result as JSON and HTML.
 
 >>> import numpy as np
 >>> import automata as am
@@ -28,6 +29,7 @@ from compare.inside.cells import (
     mutual_information,
     top_units,
 )
+from compare.inside.document import to_json
 from compare.inside.extraction import (
     Extraction,
     KMeans,
@@ -39,6 +41,8 @@ from compare.inside.extraction import (
     next_codes,
     purity,
 )
+from compare.inside.inspection import GroupCells, Inspection, inspect_model
+from compare.inside.page import inside_context, render_html
 from compare.inside.probes import (
     LogisticProbe,
     ProbeResult,
@@ -46,20 +50,12 @@ from compare.inside.probes import (
     probe_accuracy,
     single_unit_accuracy,
 )
-from compare.inside.report import (
-    GroupCells,
-    Inspection,
-    inside_section,
-    inspect_model,
-    render_html,
-    to_json,
-)
 
 __all__ = [
     "Alignment", "Extraction", "GroupCells", "Inspection", "KMeans", "LogisticProbe",
     "ProbeResult", "align", "bits_per_symbol", "build_pdfa", "coloured_text_html",
     "coloured_text_png", "contingency", "correlations", "extract", "fit_probe", "group_mass",
-    "hidden_features", "inside_section", "inspect_model", "kmeans", "mutual_information",
+    "hidden_features", "inside_context", "inspect_model", "kmeans", "mutual_information",
     "next_codes", "parse_group", "probe_accuracy", "purity", "render_html",
     "single_unit_accuracy", "to_json", "top_units",
 ]

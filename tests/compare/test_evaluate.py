@@ -68,7 +68,7 @@ def test_oracle_on_the_examples(examples_dir, name):
     result = compare.evaluate(truth, truth, am.sample(truth, 400, seed=1), n_samples=200, seed=2)
     _oracle_checks(truth, result)
     assert result.metrics["illegal_sample_fraction"] == 0.0
-    assert all(row["kl_bits_per_symbol"] == 0.0 for row in result.sweep if row["alpha"] == 1.0)
+    assert all(row.kl_bits_per_symbol == 0.0 for row in result.sweep if row.alpha == 1.0)
 
 
 @given(probabilistic_automata(max_states=4, max_symbols=3), st.integers(0, 2**16))
@@ -153,27 +153,27 @@ def test_a_test_string_outside_the_truth_is_an_error():
 def test_per_state_means_are_the_state_divergences():
     truth, model = am.loads(COIN), am.loads(BENT)
     scores = compare.score_prefixes(truth, model, am.sample(truth, 300, seed=6))
-    rows = {row["state"]: row for row in compare.per_state(truth, scores)}
+    rows = {row.state: row for row in compare.per_state(truth, scores)}
     p = np.column_stack([truth.symbol_prob, truth.final])
     q = np.column_stack([model.symbol_prob, model.final])
     expected = compare.metrics.conditional_kl(p, q)  # same structure: each prefix is in s in both
-    assert rows["q"]["mean_kl"] == pytest.approx(expected[0])
-    assert rows["r"]["mean_kl"] == pytest.approx(expected[1])
-    assert rows["q"]["visits"] + rows["r"]["visits"] == len(scores.kl)
-    assert rows["r"]["q"] == pytest.approx(q[1].tolist())
+    assert rows["q"].mean_kl == pytest.approx(expected[0])
+    assert rows["r"].mean_kl == pytest.approx(expected[1])
+    assert rows["q"].visits + rows["r"].visits == len(scores.kl)
+    assert rows["r"].q == pytest.approx(q[1].tolist())
     terms = compare.metrics.kl_terms(p, q)
     columns = truth.alphabet + ("$",)
     for s, state in enumerate(truth.states):
-        assert rows[state]["worst_symbol"] == columns[int(np.argmax(terms[s]))]
-        assert rows[state]["worst_symbol_kl"] == pytest.approx(terms[s].max())
+        assert rows[state].worst_symbol == columns[int(np.argmax(terms[s]))]
+        assert rows[state].worst_symbol_kl == pytest.approx(terms[s].max())
 
 
 def test_per_state_of_a_pfa_spreads_prefixes_by_belief():
     truth = am.loads(NFA_PFA)
     scores = compare.score_prefixes(truth, truth, am.sample(truth, 200, seed=7))
     rows = compare.per_state(truth, scores)
-    assert sum(row["visits"] for row in rows) == pytest.approx(len(scores.kl))
-    assert all(row["mean_kl"] == 0.0 for row in rows)
+    assert sum(row.visits for row in rows) == pytest.approx(len(scores.kl))
+    assert all(row.mean_kl == 0.0 for row in rows)
 
 
 def test_per_position_counts_and_means():
@@ -181,21 +181,29 @@ def test_per_position_counts_and_means():
     test = [("a",), ("a", "b"), ()]
     scores = compare.score_prefixes(truth, model, test)
     rows = compare.per_position(scores)
-    assert [row["count"] for row in rows] == [3, 2, 1]
+    assert [row.count for row in rows] == [3, 2, 1]
     first = compare.metrics.conditional_kl(am.next_symbol_distribution(truth, [()]),
                                            am.next_symbol_distribution(model, [()]))[0]
-    assert rows[0]["mean_kl"] == pytest.approx(first)
+    assert rows[0].mean_kl == pytest.approx(first)
 
 
-def test_worst_prefixes_come_worst_first_with_both_distributions():
+def test_worst_prefixes_are_grouped_by_state_worst_first_with_both_distributions():
     truth, model = am.loads(COIN), am.loads(BENT)
     scores = compare.score_prefixes(truth, model, am.sample(truth, 200, seed=8))
-    worst = compare.worst_prefixes(truth, model, scores, k=2)
-    assert len(worst) == 2 and worst[0]["kl"] >= worst[1]["kl"]
-    first = worst[0]
-    assert first["p"] == pytest.approx(am.next_symbol_distribution(truth, tuple(first["symbols"])).tolist())
-    assert first["q"] == pytest.approx(am.next_symbol_distribution(model, tuple(first["symbols"])).tolist())
-    assert first["kl"] == pytest.approx(scores.kl.max())
+    groups = compare.worst_prefixes(truth, model, scores)
+    assert [g.state for g in groups] == sorted(truth.states, key=lambda s: -max(
+        scores.kl[scores.states == truth.states.index(s)]))  # one group per state, worst first
+    for group in groups:
+        worst = group.prefixes[0]
+        assert group.kl[0] == max(group.kl)
+        assert am.prefix_states(truth, [worst])[0][-1] == truth.states.index(group.state)
+        assert group.p == pytest.approx(am.next_symbol_distribution(truth, worst).tolist())
+        assert group.q == pytest.approx(am.next_symbol_distribution(model, worst).tolist())
+        assert all(prefix[len(prefix) - len(group.suffix):] == group.suffix
+                   for prefix in group.prefixes)
+    assert groups[0].kl[0] == pytest.approx(scores.kl.max())
+    distinct = {s[:t] for s in scores.strings for t in range(len(s) + 1)}
+    assert sum(len(g.prefixes) for g in groups) == min(compare.breakdown.WORST_POOL, len(distinct))
 
 
 def test_length_distribution_against_enumeration():
@@ -224,11 +232,11 @@ def test_illegal_samples_and_the_alpha_sweep():
     assert abs(fraction - expected) <= 4 * result.stderr["illegal_sample_fraction"]
     assert math.isinf(result.metrics["kl_bits_per_symbol"]) or \
         result.metrics["kl_bits_per_symbol"] > 0
-    alphas = [row["alpha"] for row in result.sweep]
+    alphas = [row.alpha for row in result.sweep]
     assert alphas == list(DEFAULT_ALPHAS)
     summary = compare.sample_summary(truth, result.samples, result.sample_log_p)
-    assert summary["illegal_fraction"] == fraction
-    assert sum(summary["model_lengths"]) == pytest.approx(1.0)
+    assert summary.illegal_fraction == fraction
+    assert sum(summary.model_lengths) == pytest.approx(1.0)
 
 
 def test_no_test_strings_is_a_clear_error():

@@ -14,7 +14,8 @@ import pytest
 
 import automata as am
 from automata.rendering import has_dot
-from compare.inside import inside_section, inspect_model, render_html, to_json
+from compare.inside import inspect_model, render_html, to_json
+from compare.page import figure_names
 from tests.compare.test_inside_alignment import QUOTES, OneHotModel, RandomModel
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -86,12 +87,12 @@ def test_json_is_plain_and_complete(oracle_inspection):
 def test_html_is_self_contained(oracle_inspection):
     page = render_html(oracle_inspection)
     assert page.startswith("<!DOCTYPE html>")
-    assert inside_section(oracle_inspection) in page
+    assert "Probe: hidden state" in page and "Extracted automaton" in page
     assert not re.search(r"(src|href)=['\"]https?:", page)
     assert "data:image/png;base64," in page
     assert page.count('class="cell') >= 10
     if has_dot():
-        assert "data-figure='truth'" in page and "data-figure='extracted'" in page
+        assert {"truth", "extracted"} <= set(figure_names(page))
 
 
 def _chromium(*args: str, cwd: Path) -> subprocess.CompletedProcess:

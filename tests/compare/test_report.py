@@ -13,7 +13,8 @@ import pytest
 
 import automata as am
 from compare.comparison import compare_models
-from compare.report import figure_names, render_html, write_metrics, write_report
+from compare.page import figure_names
+from compare.report import render_html, write_metrics, write_report
 from compare.table import metrics_table
 
 CHROMIUM = Path("/usr/bin/chromium")

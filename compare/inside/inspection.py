@@ -1,33 +1,24 @@
-"""Inside the RNN, end to end: align, probe, find the cells, extract an automaton, report.
+"""Inside the RNN, end to end: align, probe, find the cells, extract an automaton.
 
 :func:`inspect_model` samples strings from the truth and splits them by string: half to train
 probes and k-means (``fit``), a quarter to choose the number of clusters (``validation``), a
-quarter to score everything (``test``). :func:`to_json` and :func:`render_html` write it up.
+quarter to score everything (``test``). :mod:`compare.inside.document` writes the result as
+JSON, :mod:`compare.inside.page` as HTML.
 """
 
 from __future__ import annotations
 
-import html
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 import automata as am
-from automata.rendering import has_dot
 from compare import metrics as m
 from compare.evaluate import score_prefixes, summarize
 from compare.exact import exact_distances
 from compare.inside.alignment import Alignment, align, group_mass
-from compare.inside.cells import (
-    coloured_text_html,
-    coloured_text_png,
-    correlations,
-    mutual_information,
-    png_data_uri,
-    top_units,
-)
+from compare.inside.cells import correlations, mutual_information, top_units
 from compare.inside.extraction import (
     DEFAULT_KS,
     Extraction,
@@ -37,7 +28,6 @@ from compare.inside.extraction import (
 )
 from compare.inside.probes import ProbeResult, probe_accuracy, single_unit_accuracy
 from compare.models import as_model, column_order
-from compare.report import STYLE, jsonable
 
 N_STRINGS = 2000
 TOP_UNITS = 5
@@ -45,9 +35,6 @@ MAX_AUTO_GROUPS = 6  # without user groups: one group per most visited true stat
 MAX_SHOWN_UNITS = 6
 N_EXAMPLES = 6  # strings drawn as coloured text per unit
 MAX_SHOWN_LENGTH = 100  # symbols of a coloured string
-MAX_GRAPH_STATES = 60
-PALETTE = ("#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462", "#b3de69",
-           "#fccde5", "#d9d9d9", "#bc80bd", "#ccebc5", "#ffed6f")
 
 
 @dataclass(frozen=True)
@@ -84,9 +71,6 @@ class Inspection:
     purity: float
     distances: dict[str, dict[str, float]]  # "rnn", "extracted" vs truth; "extracted_vs_rnn"
     settings: dict = field(default_factory=dict)
-
-
-# ------------------------------------------------------------------------------------- analysis
 
 
 def _split(n: int, seed: int) -> np.ndarray:
@@ -284,200 +268,3 @@ def inspect_model(truth: am.Automaton, model, *,
         distances=_distances(truth, extraction.automaton, model, test_strings, rnn[test]),
         settings={"seed": seed, "n_strings": len(alignment.strings),
                   "features": list(alignment.features), "units": len(labels)})
-
-
-# ----------------------------------------------------------------------------------------- json
-
-
-def to_json(inspection: Inspection) -> dict:
-    """Plain data for ``inspect.json``: probe accuracy overall and per group, top units,
-    extraction distances."""
-    truth, extraction = inspection.truth, inspection.extraction
-    return jsonable({
-        "truth": {"name": truth.name, "kind": truth.kind, "states": list(truth.states)},
-        "model": inspection.model_info,
-        "strings": inspection.split, "prefixes": inspection.rows,
-        "settings": inspection.settings,
-        "probe": inspection.probe.to_dict(),
-        "state_units": inspection.state_units,
-        "groups": {g.name: {"states": list(g.states), "share": g.share,
-                            "probe": g.probe.to_dict(), "best_unit": g.best_unit,
-                            "top_units": g.units} for g in inspection.groups},
-        "shown_units": [{"unit": u["unit"], "why": u["why"]} for u in inspection.shown_units],
-        "extraction": {
-            "k": extraction.k, "states": len(extraction.automaton.states),
-            "probabilities": inspection.probabilities,
-            "determinism": extraction.determinism,
-            "validation_bits_per_symbol": {str(k): v for k, v in extraction.validation.items()},
-            "purity": inspection.purity,
-            "contingency": {"clusters": [f"c{j}" for j in range(extraction.k)],
-                            "states": list(truth.states),
-                            "counts": inspection.contingency.tolist()},
-            "distances": inspection.distances,
-            "automaton": am.to_dict(extraction.automaton),
-        },
-    })
-
-
-# ----------------------------------------------------------------------------------------- html
-
-EXTRA_STYLE = """
-.cells{font-family:Menlo,Consolas,monospace;font-size:14px;line-height:1.9;margin:.2em 0}
-.cell{padding:1px 0 2px;border-bottom:3px solid transparent}.cell.mark{border-bottom-color:#000}
-.graphs{display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start}
-.graphs figure{flex:1 1 45%;min-width:300px}figure img{max-width:100%}
-"""
-
-
-def _number(value, digits: int = 4) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    if isinstance(value, float) and math.isinf(value):
-        return "∞"
-    return f"{value:.{digits}f}"
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def _shade(fraction: float) -> str:
-    fade = int(round(255 * (1 - 0.45 * min(max(fraction, 0.0), 1.0))))
-    return f"background:rgb({fade},{fade},255)"
-
-
-def _matrix(table: np.ndarray, rows: Sequence[str], columns: Sequence[str]) -> str:
-    """A count table, each cell shaded by its share of its row."""
-    totals = np.maximum(table.sum(axis=1, keepdims=True), 1)
-    body = [[f"<b>{html.escape(r)}</b>"] + [
-        f"<span style='{_shade(v / totals[i, 0])};display:block'>{v}</span>" if v else ""
-        for v in table[i]] for i, r in enumerate(rows)]
-    return _table([""] + list(columns), body)
-
-
-def _probe_section(inspection: Inspection) -> str:
-    probe = inspection.probe
-    visits = probe.confusion.sum(axis=1)
-    rows = [[html.escape(label), str(n), _number(acc, 3)]
-            for label, n, acc in zip(probe.labels, visits, probe.per_class_accuracy, strict=True)]
-    parts = [f"<p>A linear probe (multinomial logistic regression on all "
-             f"{inspection.settings['units']} units) trained on {inspection.split['fit']} strings "
-             f"reads the true state of the prefixes of {inspection.split['test']} other strings "
-             f"with accuracy <b data-key='probe-accuracy'>{probe.accuracy:.4f}</b> "
-             f"(chance: {probe.chance:.4f}).</p>", _table(["true state", "test prefixes",
-                                                           "probe accuracy"], rows)]
-    if len(probe.labels) <= 30:
-        parts += ["<p class='note'>Confusion (rows: true state, columns: probe's answer)</p>",
-                  _matrix(probe.confusion, probe.labels, probe.labels)]
-    units = ", ".join(f"<code>{html.escape(u['unit'])}</code> "
-                      f"({u['mutual_information_bits']:.3f} bits)"
-                      for u in inspection.state_units)
-    parts.append(f"<p>Units with the most mutual information with the true state: {units}.</p>")
-    return "".join(parts)
-
-
-def _groups_section(inspection: Inspection) -> str:
-    rows = []
-    for g in inspection.groups:
-        best = g.best_unit
-        top = ", ".join(f"<code>{html.escape(u['unit'])}</code> r={u['correlation']:+.2f} "
-                        f"MI={u['mutual_information_bits']:.2f}" for u in g.units)
-        rows.append([html.escape(g.name), html.escape(", ".join(g.states)), _number(g.share, 3),
-                     _number(g.probe.accuracy), _number(g.probe.chance),
-                     f"<code>{html.escape(best['unit'])}</code>",
-                     _number(best["single_accuracy"]), top])
-    return _table(["group", "states", "share", "probe accuracy", "chance", "best single unit",
-                   "its accuracy", "top units (correlation, mutual information in bits)"], rows)
-
-
-def _cells_section(inspection: Inspection) -> str:
-    parts = ["<p class='note'>Each symbol is coloured by the unit's activation after reading it "
-             "(red positive, blue negative); symbols read into the unit's group are "
-             "underlined.</p>"]
-    for unit in inspection.shown_units:
-        lines = []
-        for symbols, activations, membership in unit["lines"]:
-            marks = None if membership is None else membership > 0.5
-            text = coloured_text_html(symbols, activations, limit=unit["limit"], marks=marks)
-            lines.append(f"<div class='cells'>{text}</div>")
-        png = coloured_text_png([(s, a) for s, a, _ in unit["lines"]], limit=unit["limit"],
-                                title=unit["unit"])
-        parts.append(f"<h3><code>{html.escape(unit['unit'])}</code> <span class='note'>"
-                     f"{html.escape(unit['why'])}</span></h3>{''.join(lines)}"
-                     f"<figure data-figure='cells-{html.escape(unit['unit'])}'>"
-                     f"<img alt='unit {html.escape(unit['unit'])}' src='{png_data_uri(png)}'>"
-                     "</figure>")
-    return "".join(parts)
-
-
-def _graph(a: am.Automaton, colors: Mapping[str, str], name: str, caption: str) -> str:
-    if not has_dot() or len(a.states) > MAX_GRAPH_STATES:
-        return (f"<p class='note'>({html.escape(caption)}: not drawn, Graphviz's dot is missing "
-                f"or it has more than {MAX_GRAPH_STATES} states)</p>")
-    svg = am.to_graphviz(a, state_colors=colors, precision=2).pipe(format="svg",
-                                                                   encoding="utf-8")
-    return (f"<figure data-figure='{name}'>{svg[svg.index('<svg'):]}"
-            f"<figcaption class='note'>{html.escape(caption)}</figcaption></figure>")
-
-
-def _extraction_section(inspection: Inspection) -> str:
-    truth, extraction, d = inspection.truth, inspection.extraction, inspection.distances
-    colors = {s: PALETTE[i % len(PALETTE)] for i, s in enumerate(truth.states)}
-    majority = inspection.contingency.argmax(axis=1)
-    cluster_colors = {f"c{j}": colors[truth.states[majority[j]]]
-                      for j in range(extraction.k) if inspection.contingency[j].sum()}
-    ext = d["extracted"]
-    rows = [["RNN vs truth", "—", "—", _number(d["rnn"]["kl_bits_per_symbol"], 5),
-             _number(d["rnn"]["mean_tv"]), _number(d["rnn"]["wer"])],
-            ["extracted PDFA vs truth", _number(ext.get("exact_l2"), 5),
-             _number(ext.get("exact_kl_bits_per_symbol"), 5),
-             _number(ext["kl_bits_per_symbol"], 5), _number(ext["mean_tv"]),
-             _number(ext["wer"])],
-            ["extracted PDFA vs RNN", "—", "—", "—", _number(d["extracted_vs_rnn"]["mean_tv"]),
-             _number(d["extracted_vs_rnn"]["wer"])]]
-    curve = ", ".join(f"{k}: {v:.4f}" for k, v in extraction.validation.items()
-                      if math.isfinite(v))
-    source = ("the symbols that followed the prefixes of each cluster"
-              if inspection.probabilities == "counts"
-              else "the mean of the RNN's next-symbol distributions in each cluster")
-    return "".join([
-        f"<p>k-means on the hidden vectors gives <b>{extraction.k}</b> clusters "
-        f"({len(extraction.automaton.states)} reachable states); moves between clusters follow "
-        f"their symbol's most frequent target in <b>{extraction.determinism:.4f}</b> of the "
-        f"cases; state probabilities come from {source}.</p>",
-        f"<p class='note'>Validation bits per symbol by k: {curve or '(k was given)'}</p>",
-        _table(["", "exact L2", "exact KL bits/sym", "KL bits/sym (test)", "mean TV", "WER"],
-               rows),
-        f"<p>Clusters against true states on the test prefixes (purity "
-        f"<b>{inspection.purity:.4f}</b>):</p>",
-        _matrix(inspection.contingency, [f"c{j}" for j in range(extraction.k)], truth.states),
-        "<div class='graphs'>",
-        _graph(truth, colors, "truth", f"the truth: {truth.name or truth.kind}"),
-        _graph(extraction.automaton, cluster_colors, "extracted",
-               "extracted from the RNN (colour: the true state most of its prefixes are in)"),
-        "</div>"])
-
-
-def inside_section(inspection: Inspection) -> str:
-    """The "inside the RNN" part of a report as an HTML fragment (for other reports to embed)."""
-    groups = "".join(["<h2>Groups of states and single units</h2>",
-                      _groups_section(inspection)]) if inspection.groups else ""
-    return "".join(["<h2>Probe: hidden state → true state</h2>", _probe_section(inspection),
-                    groups, "<h2>Cells</h2>", _cells_section(inspection),
-                    "<h2>Extracted automaton</h2>", _extraction_section(inspection)])
-
-
-def render_html(inspection: Inspection) -> str:
-    """The whole ``inspect.html`` page: self-contained (inline SVG and PNG, no network)."""
-    truth, info = inspection.truth, inspection.model_info
-    model = ", ".join(f"{k} {v}" for k, v in info.items() if k != "type") or info["type"]
-    title = html.escape(f"Inside the RNN: {truth.name or truth.kind}")
-    header = (f"<h1>{title}</h1><p class='note'>{html.escape(truth.description)} — model: "
-              f"{html.escape(model)}; {inspection.settings['n_strings']} strings sampled from the "
-              f"truth (seed {inspection.settings['seed']}), {inspection.rows} prefixes; hidden "
-              f"features {html.escape(', '.join(inspection.settings['features']))}.</p>")
-    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{title}</title>"
-            f"<style>{STYLE}{EXTRA_STYLE}</style></head><body>{header}"
-            f"{inside_section(inspection)}</body></html>\n")

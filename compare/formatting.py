@@ -1,0 +1,87 @@
+"""Results as text and plain data, the same in the terminal, JSON and both HTML reports: numbers
+for display (``—`` for missing, ``∞``/``−∞``), symbols with visible white space, distributions,
+and JSON-ready values (no NaN)."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from automata.rendering import visible
+from automata.strings import single_characters
+
+
+def number(value: float | None, digits: int = 4, stderr: float | None = None) -> str:
+    """A metric for display: ``—`` when missing, ``± se`` when an error is known.
+
+    ``digits`` decimals below 10**digits; larger values get six significant digits (so that
+    three perplexities near 1612 do not all print as 1.61e+03), and an exponent from 10**9.
+
+    >>> number(0.01234, 3, 0.0011), number(float("nan")), number(float("-inf"))
+    ('0.012 ± 0.0011', '—', '−∞')
+    >>> number(1612.3456, 3), number(2.5e12, 3)
+    ('1612.35', '2.50e+12')
+    """
+    if value is None or math.isnan(value):
+        return "—"
+    if math.isinf(value):
+        return "∞" if value > 0 else "−∞"
+    if abs(value) >= 1e9:
+        text = f"{value:.2e}"
+    elif abs(value) >= 10**digits:
+        text = f"{value:.{max(0, 6 - len(str(int(abs(value)))))}f}"  # six significant digits
+    else:
+        text = f"{value:.{digits}f}"
+    if stderr is not None and math.isfinite(stderr) and stderr > 0:
+        text += f" ± {stderr:.2g}"
+    return text
+
+
+def symbols_text(symbols: Sequence[str], alphabet: Sequence[str]) -> str:
+    """A string of symbols for display, white space visible; ``ε`` when empty. Symbols are
+    joined without a separator when every symbol of ``alphabet`` is one character.
+
+    >>> symbols_text(("a", " ", "b"), ("a", "b", " ")), symbols_text(("the", "cat"), ("the", "cat"))
+    ('a␣b', 'the cat')
+    >>> symbols_text((), ("a",))
+    'ε'
+    """
+    if not symbols:
+        return "ε"
+    return ("" if single_characters(alphabet) else " ").join(visible(s) for s in symbols)
+
+
+def distribution(values: Sequence[float], columns: Sequence[str], digits: int = 3) -> str:
+    """A next-symbol distribution as ``symbol:probability`` pairs, white space visible.
+
+    >>> distribution([0.25, 0.75], (" ", "$"))
+    '␣:0.250 $:0.750'
+    """
+    return " ".join(f"{visible(c)}:{number(v, digits)}" for c, v in zip(columns, values,
+                                                                         strict=True))
+
+
+def jsonable(value):
+    """Plain JSON data: NaN becomes None, ±inf the strings "inf"/"-inf", arrays and dataclasses
+    lists and dicts.
+
+    >>> jsonable({"a": float("nan"), "b": [np.float64(1.5), float("inf")]})
+    {'a': None, 'b': [1.5, 'inf']}
+    """
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return jsonable({f.name: getattr(value, f.name) for f in dataclasses.fields(value)})
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | np.ndarray):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+    return value

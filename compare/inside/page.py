@@ -1,0 +1,105 @@
+"""The "inside the RNN" part of a report as HTML: the context of the template
+``compare/templates/inside.html``, and the whole ``inspect.html`` page."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+from markupsafe import Markup
+
+import automata as am
+from automata.rendering import has_dot
+from compare import page
+from compare.formatting import number
+from compare.inside.cells import coloured_text_html, coloured_text_png, png_data_uri
+from compare.inside.inspection import Inspection
+
+MAX_GRAPH_STATES = 60
+MAX_CONFUSION_STATES = 30  # a larger confusion matrix is left out of the page
+PALETTE = ("#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462", "#b3de69",
+           "#fccde5", "#d9d9d9", "#bc80bd", "#ccebc5", "#ffed6f")
+
+
+def shaded(table: np.ndarray) -> list[list[tuple[int, str]]]:
+    """A count table as (count, CSS background) cells, each shaded by its share of its row.
+
+    >>> shaded(np.array([[3, 1]]))
+    [[(3, 'background:rgb(169,169,255)'), (1, 'background:rgb(226,226,255)')]]
+    """
+    totals = np.maximum(table.sum(axis=1, keepdims=True), 1)
+    return [[(int(v), _shade(v / totals[i, 0])) for v in row] for i, row in enumerate(table)]
+
+
+def _shade(fraction: float) -> str:
+    fade = int(round(255 * (1 - 0.45 * min(max(fraction, 0.0), 1.0))))
+    return f"background:rgb({fade},{fade},255)"
+
+
+def _graph(a: am.Automaton, colors: Mapping[str, str]) -> Markup | None:
+    if not has_dot() or len(a.states) > MAX_GRAPH_STATES:
+        return None
+    return page.graphviz_svg(am.to_graphviz(a, state_colors=colors, precision=2))
+
+
+def _cells(unit: dict) -> dict:
+    """One shown unit: its coloured lines as HTML and the same as a PNG."""
+    lines = [Markup(coloured_text_html(symbols, activations, limit=unit["limit"],
+                                       marks=None if membership is None else membership > 0.5))
+             for symbols, activations, membership in unit["lines"]]
+    png = coloured_text_png([(s, a) for s, a, _ in unit["lines"]], limit=unit["limit"],
+                            title=unit["unit"])
+    return {"unit": unit["unit"], "why": unit["why"], "lines": lines, "png": png_data_uri(png)}
+
+
+def _distance_rows(d: dict) -> list[list[str]]:
+    ext, rnn, both = d["extracted"], d["rnn"], d["extracted_vs_rnn"]
+    return [["RNN vs truth", "—", "—", number(rnn["kl_bits_per_symbol"], 5),
+             number(rnn["mean_tv"]), number(rnn["wer"])],
+            ["extracted PDFA vs truth", number(ext.get("exact_l2"), 5),
+             number(ext.get("exact_kl_bits_per_symbol"), 5), number(ext["kl_bits_per_symbol"], 5),
+             number(ext["mean_tv"]), number(ext["wer"])],
+            ["extracted PDFA vs RNN", "—", "—", "—", number(both["mean_tv"]),
+             number(both["wer"])]]
+
+
+def _extraction(inspection: Inspection) -> dict:
+    truth, extraction = inspection.truth, inspection.extraction
+    colors = {s: PALETTE[i % len(PALETTE)] for i, s in enumerate(truth.states)}
+    majority = inspection.contingency.argmax(axis=1)
+    cluster_colors = {f"c{j}": colors[truth.states[majority[j]]]
+                      for j in range(extraction.k) if inspection.contingency[j].sum()}
+    return {"k": extraction.k, "states": len(extraction.automaton.states),
+            "determinism": extraction.determinism,
+            "curve": ", ".join(f"{k}: {v:.4f}" for k, v in extraction.validation.items()
+                               if math.isfinite(v)),
+            "distances": _distance_rows(inspection.distances),
+            "clusters": [f"c{j}" for j in range(extraction.k)],
+            "contingency": shaded(inspection.contingency),
+            "truth_graph": _graph(truth, colors),
+            "extracted_graph": _graph(extraction.automaton, cluster_colors)}
+
+
+def inside_context(inspection: Inspection) -> dict:
+    """What ``inside.html`` shows of an inspection: probe, groups, cells, extraction."""
+    probe = inspection.probe
+    return {
+        "inspection": inspection, "truth": inspection.truth, "probe": probe,
+        "probe_rows": list(zip(probe.labels, probe.confusion.sum(axis=1).tolist(),
+                               probe.per_class_accuracy, strict=True)),
+        "confusion": shaded(probe.confusion) if len(probe.labels) <= MAX_CONFUSION_STATES
+        else None,
+        "cells": [_cells(unit) for unit in inspection.shown_units],
+        "extraction": _extraction(inspection),
+        "max_graph_states": MAX_GRAPH_STATES,
+    }
+
+
+def render_html(inspection: Inspection) -> str:
+    """The whole ``inspect.html`` page: self-contained (inline SVG and PNG, no network)."""
+    truth, info = inspection.truth, inspection.model_info
+    model = ", ".join(f"{k} {v}" for k, v in info.items() if k != "type") or info["type"]
+    return page.render("inspect.html", title=f"Inside the RNN: {truth.name or truth.kind}",
+                       model=model, inside=inside_context(inspection))
+
