@@ -31,7 +31,7 @@ graphviz:
 # The main job on the shipped example: validate, render, sample, train, compare, report.
 # Running it again resumes the same run folder (nothing is recomputed that is already there).
 demo: install
-	$(THREADS) $(BIN)/automimic run examples/i_before_e_pfa.yaml --out $(DEMO_OUT)
+	$(THREADS) $(BIN)/automimic run automata/examples/i_before_e_pfa.yaml --out $(DEMO_OUT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -15,6 +15,7 @@
 [0.25, 0.25, 0.5]
 """
 
+from . import shipped
 from .conversions import as_probabilistic
 from .core import END, KINDS, Automaton, coreachable_states, dense_transition, reachable_states
 from .dumping import dumps, to_dict
@@ -48,7 +49,8 @@ __all__ = [
     "distinguishing_string", "dump", "dumps", "equivalent", "format_string", "from_dict", "load",
     "loads", "log_probability", "next_symbol_distribution", "prefix_distributions",
     "prefix_probability", "prefix_states", "probability", "reachable_states", "rejection",
-    "render", "sample", "temper", "to_dict", "to_graphviz", "to_networkx", "to_symbols", "trace",
+    "render", "sample", "shipped", "temper", "to_dict", "to_graphviz", "to_networkx", "to_symbols",
+    "trace",
 ]
 
 # --- issue 5: analysis, operations, interchange, fitting ---

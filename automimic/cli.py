@@ -39,8 +39,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def foreign_automata() -> str | None:
+    """The one-line problem when ``import automata`` finds another project's package, else None.
+
+    automata-lib's package has the same name; installed over this one, it would make every
+    command fail with an import error far from the cause.
+    """
+    import automata
+
+    if callable(getattr(automata, "next_symbol_distribution", None)):
+        return None
+    where = getattr(automata, "__file__", None) or list(getattr(automata, "__path__", []))
+    return (f"the package 'automata' found at {where} is not automimic's (automata-lib uses the same "
+            "name); fix: pip uninstall automata-lib, then pip install --force-reinstall --no-deps "
+            "automimic")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
+    clash = foreign_automata()
+    if clash:
+        print(f"automimic: error: {clash}", file=sys.stderr)
+        return 1
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):

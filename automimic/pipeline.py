@@ -35,8 +35,8 @@ TRAINING_FILES = RUN_FILES  # what `automimic train` writes into a run folder
 
 @dataclass(frozen=True)
 class RunOptions:
-    """The settings of one ``automimic run``. The defaults reach the targets on
-    ``examples/i_before_e_pfa.yaml`` (KL and WER ≤ 0.01) in well under a minute on 2 CPU cores."""
+    """The settings of one ``automimic run``. The defaults reach the targets on the shipped example
+    ``i_before_e_pfa`` (KL and WER ≤ 0.01) in well under a minute on 2 CPU cores."""
 
     n_train: int = 20000  # strings sampled for training (as `automimic train`)
     n_val: int = 2000  # for validation (early stopping, and choosing the n-gram's k and λ)

@@ -27,6 +27,7 @@ import torch  # noqa: E402
 import automata as am  # noqa: E402
 import compare  # noqa: E402
 import neural  # noqa: E402
+from automata.shipped import load_example  # noqa: E402
 
 
 def _timed(function, repeats: int) -> float:
@@ -39,7 +40,7 @@ def _timed(function, repeats: int) -> float:
 
 
 def speed(repeats: int) -> None:
-    truth = am.load(ROOT / "examples" / "long_memory.yaml")
+    truth = load_example("long_memory")
     test = [tuple(s) for s in am.sample(truth, 10_000, seed=1)]
     model = neural.TrainedModel.untrained(truth.alphabet, neural.RNNConfig(hidden_size=64), seed=0)
     prefixes = sum(len(s) + 1 for s in test)
@@ -65,7 +66,7 @@ def speed(repeats: int) -> None:
 
 
 def memory(n_train: int, epochs: int, hidden: int) -> None:
-    truth = am.load(ROOT / "examples" / "long_memory.yaml")
+    truth = load_example("long_memory")
     train = [tuple(s) for s in am.sample(truth, n_train, seed=1)]
     val = [tuple(s) for s in am.sample(truth, 1000, seed=2)]
     test = [tuple(s) for s in am.sample(truth, 5000, seed=3)]

@@ -26,10 +26,11 @@ import torch
 import automata as am
 import neural
 from automata.loading import write_atomic
+from automata.shipped import example_path
 from automimic.cli import main as automimic
 from compare.inside import inspect_model, parse_group, render_html, to_json
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = example_path().parent
 DEMOS = {  # example -> (groups, the figure that must reach its target)
     "quotes": (["inside=inside"], "single unit accuracy (inside)", 0.95, ">="),
     "line_position": ([r"late=~p(9|1[0-2])"], "probe accuracy (position)", 0.9, ">="),

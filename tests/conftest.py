@@ -34,5 +34,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 @pytest.fixture(scope="session")
 def examples_dir() -> Path:
-    """The repository's ``examples/`` folder of shipped YAML automata."""
-    return ROOT / "examples"
+    """The folder of the shipped example automata (inside the ``automata`` package)."""
+    from automata.shipped import example_path
+
+    return example_path().parent

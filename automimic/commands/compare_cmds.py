@@ -7,16 +7,9 @@ import argparse
 import sys
 from pathlib import Path
 
-import automimic
+from automata.shipped import DEFAULT_EXAMPLE, example_path
 from automimic.arguments import count, positive
 from automimic.errors import CliError
-
-DEFAULT_EXAMPLE = "i_before_e_pfa.yaml"
-
-
-def default_example() -> Path:
-    """The automaton ``automimic run`` uses when no file is given (in the repository's examples)."""
-    return Path(automimic.__file__).resolve().parents[1] / "examples" / DEFAULT_EXAMPLE
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -50,7 +43,7 @@ def _add_run(subparsers: argparse._SubParsersAction) -> None:
         "run", help="the whole job: sample a corpus, train an RNN, compare it, write the report",
         usage="automimic run [FILE.yaml] [--out runs/NAME] [model and training options]")
     parser.add_argument("file", metavar="FILE.yaml", nargs="?",
-                        help=f"the automaton (default: examples/{DEFAULT_EXAMPLE})")
+                        help=f"the automaton (default: the shipped example {DEFAULT_EXAMPLE})")
     parser.add_argument("--out", metavar="DIR", help="the run folder (default: runs/NAME)")
     defaults = RunOptions()
     for name, text in (("n_train", "training strings"), ("n_val", "validation strings"),
@@ -159,7 +152,7 @@ def run_pipeline(args: argparse.Namespace) -> int:
     from automimic.pipeline import RunOptions, check_folder, run
     from automimic.training_options import build_configs, chosen_options
 
-    path = Path(args.file) if args.file else default_example()
+    path = Path(args.file) if args.file else example_path(DEFAULT_EXAMPLE)
     if not path.exists():
         raise CliError(f"{path}: no such file")
     options = RunOptions(n_train=args.n_train, n_val=args.n_val, n_test=args.n_test,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -15,20 +14,20 @@ from strategies import all_strings, any_automata
 
 import automata as am
 from automata.analysis import expected_length, total_probability
+from automata.shipped import example_names, example_path, json_schema
 
-SCHEMA_PATH = Path(am.__file__).parent / "schema.json"
 I_BEFORE_E_VIOLATION = re.compile(r"cie|(?<!c)ei")
 
 
 @pytest.fixture(scope="module")
 def validator() -> jsonschema.Draft202012Validator:
-    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    schema = json_schema()
     jsonschema.Draft202012Validator.check_schema(schema)
     return jsonschema.Draft202012Validator(schema)
 
 
 def example_paths() -> list[Path]:
-    return sorted((Path(__file__).resolve().parents[2] / "examples").glob("*.yaml"))
+    return [example_path(name) for name in example_names()]
 
 
 def load(examples_dir: Path, name: str) -> am.Automaton:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 import automata as am
+from automata.shipped import example_path
 from automimic.cli import main
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLES = example_path().parent
 MARKOV = str(EXAMPLES / "abe_markov.yaml")
 FSM = str(EXAMPLES / "abe_fsm.yaml")
 GEOMETRIC = "kind: markov\nalphabet: [x]\nstart: {x: 1.0}\nnext: {x: {x: 0.5, $: 0.5}}\n"

@@ -6,14 +6,14 @@ import json
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 import automata as am
+from automata.shipped import example_path
 from automimic.cli import main
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLES = example_path().parent
 PFA = str(EXAMPLES / "i_before_e_pfa.yaml")
 FSM = str(EXAMPLES / "abe_fsm.yaml")
 

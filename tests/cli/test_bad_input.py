@@ -18,9 +18,10 @@ from pathlib import Path
 
 import pytest
 
+from automata.shipped import example_path
 from automimic.cli import main
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLES = example_path().parent
 MARKOV = EXAMPLES / "abe_markov.yaml"
 PFA = EXAMPLES / "i_before_e_pfa.yaml"
 DFA = EXAMPLES / "abe_fsm.yaml"

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from automata.shipped import example_path
 from automimic.cli import main
-from automimic.commands.compare_cmds import default_example
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLES = example_path().parent
 TINY = """
 kind: pdfa
 name: tiny
@@ -83,9 +83,20 @@ def test_compare_with_a_missing_run_is_a_clear_error(capsys, tiny, tmp_path):
     assert code == 2 and "automimic: error:" in err and "Traceback" not in err
 
 
-def test_the_default_example_exists():
-    assert default_example() == EXAMPLES / "i_before_e_pfa.yaml"
-    assert default_example().exists()
+def test_run_without_a_file_uses_the_shipped_default_in_any_folder(capsys, tmp_path, monkeypatch):
+    import automimic.pipeline
+    import neural
+
+    seen = []
+
+    def stop_at_once(path, out, options, **_):
+        seen.append(path)
+        raise neural.TrainingInterrupted(None)
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(automimic.pipeline, "run", stop_at_once)
+    code, _, _ = run(capsys, "run")
+    assert code == 130 and seen == [example_path("i_before_e_pfa")] and seen[0].is_file()
 
 
 @pytest.mark.slow

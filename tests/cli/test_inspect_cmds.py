@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 import automata as am
+from automata.shipped import example_path
 from automimic.cli import main
 from neural import RNNConfig, TrainConfig, TrainedModel, train
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLES = example_path().parent
 QUOTES = str(EXAMPLES / "quotes.yaml")
 
 
