@@ -3,11 +3,11 @@
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_compare.py speed
     OMP_NUM_THREADS=2 .venv/bin/python benchmarks/bench_compare.py memory [--n-train 5000]
 
-``speed``: every metric for 10k test strings of ``examples/long_memory.yaml`` (mean length ~21)
+``speed``: every metric for 10k test strings of ``automata/examples/long_memory.yaml`` (mean length ~21)
 against an LSTM with 64 hidden units (its weights do not change the cost), median of repeats,
 next to the model's own forward pass over the same prefixes (the part no metric can avoid).
 ``memory``: an LSTM and a sigmoid Elman RNN trained on the same strings of
-``examples/long_memory.yaml``, their headline metrics and the per-state breakdown.
+``automata/examples/long_memory.yaml``, their headline metrics and the per-state breakdown.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Inside the RNN, demonstrated: train with the defaults of ``automimic train``, then inspect.
 
-- ``examples/quotes.yaml``: one hidden unit separates inside from outside quotes
+- ``automata/examples/quotes.yaml``: one hidden unit separates inside from outside quotes
   (its single-unit probe accuracy ≥ 0.95);
-- ``examples/line_position.yaml``: a linear probe reads the position in the line (≥ 0.9);
-- ``examples/abe_markov.yaml``: the PDFA extracted by clustering is within L2 ≤ 0.01 of the truth.
+- ``automata/examples/line_position.yaml``: a linear probe reads the position in the line (≥ 0.9);
+- ``automata/examples/abe_markov.yaml``: the PDFA extracted by clustering is within L2 ≤ 0.01 of the truth.
 
 Usage::
 
