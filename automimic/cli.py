@@ -57,16 +57,16 @@ def foreign_automata() -> str | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    clash = foreign_automata()
-    if clash:
-        print(f"automimic: error: {clash}", file=sys.stderr)
-        return 1
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "handler", None):
-        parser.print_help()
-        return 2
-    try:
+    try:  # Ctrl-C while the command modules load is an interruption too, not a traceback
+        clash = foreign_automata()
+        if clash:
+            print(f"automimic: error: {clash}", file=sys.stderr)
+            return 1
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not getattr(args, "handler", None):
+            parser.print_help()
+            return 2
         return int(args.handler(args) or 0)
     except KeyboardInterrupt:
         print("automimic: interrupted", file=sys.stderr)

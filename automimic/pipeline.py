@@ -105,17 +105,21 @@ def prepare_folder(out: Path, record: dict, *, force: bool) -> bool:
     Refuses (CliError) a folder that holds another run or other files, unless ``force``, which
     removes only the files a run writes.
     """
+    from neural.checkpoint import remove_temporaries
+
     ours = [name for name in OUTPUT_FILES + TRAINING_FILES if (out / name).exists()]
     if force:
         for name in ours:
             (out / name).unlink()
         out.mkdir(parents=True, exist_ok=True)
+        remove_temporaries(out, OUTPUT_FILES + TRAINING_FILES)
         return False
     previous = _read_record(out / RUN_FILE)
     if previous is not None:
         changed = sorted(k for k in (set(previous) | set(record)) - {"automaton"}
                          if previous.get(k) != record.get(k))
         if not changed:
+            remove_temporaries(out, OUTPUT_FILES + TRAINING_FILES)
             return True
         raise CliError(f"{out} holds a run with other settings ({', '.join(changed)} differ): "
                        "replace it with --force or choose another --out")

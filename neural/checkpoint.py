@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import glob
 import os
 import pickle
+import re
 import stat
 import tempfile
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +20,7 @@ FORMAT_VERSION = 1
 MODEL_FILE = "model.pt"  # the best model: what :func:`neural.load` reads
 TRAINING_FILE = "training.pt"  # the full training state: what ``resume`` reads
 HISTORY_FILE = "history.json"  # the history, readable without torch
+_TEMPORARY = re.compile(r"\.[a-z0-9_]{8}\.tmp")  # what tempfile.mkstemp adds to ".NAME"
 
 _MODEL_KEYS = ("alphabet", "model_config", "state_dict", "history", "data_sha256")
 REQUIRED = {
@@ -56,6 +60,25 @@ def atomic_write_bytes(path: Path, write) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def remove_temporaries(folder: Path, names: Iterable[str]) -> None:
+    """Remove the temporary files that atomic writes of ``names`` killed midway left in ``folder``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> for name in (".model.pt.ab_c1234.tmp", ".model.pt", ".notes.txt.ab_c1234.tmp"):
+    ...     _ = (folder / name).write_text("")
+    >>> remove_temporaries(folder, ["model.pt"])
+    >>> sorted(p.name for p in folder.iterdir())
+    ['.model.pt', '.notes.txt.ab_c1234.tmp']
+    """
+    for name in names:
+        for path in Path(folder).glob(f".{glob.escape(name)}.*.tmp"):
+            if _TEMPORARY.fullmatch(path.name[len(name) + 1 :]):
+                path.unlink(missing_ok=True)
 
 
 def _file_mode(path: Path) -> int:

@@ -99,21 +99,33 @@ class Context:
             dist.destroy_process_group()
 
 
+class Interrupt:
+    """Which stopping signal arrived (None: none yet); the training loop reads it between steps."""
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+
+    def is_set(self) -> bool:
+        return self.signum is not None
+
+
 @contextmanager
-def interrupt_flag() -> Iterator[threading.Event]:
-    """An event set by Ctrl-C (SIGINT), so the loop stops between steps; a second Ctrl-C kills."""
-    event = threading.Event()
+def interrupt_flag() -> Iterator[Interrupt]:
+    """An :class:`Interrupt` set by Ctrl-C (SIGINT) or SIGTERM, so the loop stops between steps
+    and saves; a second signal stops at once (KeyboardInterrupt)."""
+    interrupt = Interrupt()
     if threading.current_thread() is not threading.main_thread():
-        yield event
+        yield interrupt
         return
 
     def handler(signum, frame):
-        if event.is_set():
+        if interrupt.is_set():
             raise KeyboardInterrupt
-        event.set()
+        interrupt.signum = signum
 
-    previous = signal.signal(signal.SIGINT, handler)
+    previous = {signum: signal.signal(signum, handler) for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
-        yield event
+        yield interrupt
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, action in previous.items():
+            signal.signal(signum, action)

@@ -2,6 +2,9 @@
 
 A session is started fresh or restored from ``training.pt``; :func:`save_training` writes it
 back (rank 0 only), so that a resumed run ends at the weights of an uninterrupted one.
+``training.pt`` is the run folder's commit point: ``model.pt`` and ``history.json`` are derived
+from it, written after it, and written again from it on every resume, so a kill between the
+writes never leaves a model or a history that disagrees with the run's state.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from neural.checkpoint import (
     atomic_write_bytes,
     load_checkpoint,
     one_line,
+    remove_temporaries,
     save_checkpoint,
 )
 from neural.config import TrainConfig
@@ -32,6 +36,7 @@ from neural.progress import Progress
 from neural.trained import TrainedModel
 from neural.vocab import Vocabulary
 
+RUN_DIR_FILES = (TRAINING_FILE, MODEL_FILE, HISTORY_FILE)
 HISTORY_KEYS = ("train_bits", "val_bits", "tokens_per_s", "lr", "step_bits", "grad_norm")
 
 
@@ -112,6 +117,9 @@ def start_session(
         torch.manual_seed(_rank_seed(seed, context.rank))  # dropout masks differ across ranks
     else:
         _restore(session, checkpoint)
+        if context.rank == 0:
+            remove_temporaries(run_dir, RUN_DIR_FILES)
+            _write_derived(session, save_model=session.progress.best_epoch >= 0)
     return session
 
 
@@ -204,7 +212,8 @@ def _restore_rng(session: Session, rng: dict[str, Any]) -> None:
 
 
 def save_training(session: Session, *, save_model: bool = False) -> None:
-    """Write training.pt, history.json and (when asked) model.pt; rank 0 only."""
+    """Write training.pt, then what derives from it: model.pt (when asked) and history.json;
+    rank 0 only."""
     if session.run_dir is None or session.context.rank != 0:
         return
     model_payload = _model_payload(session)
@@ -230,8 +239,13 @@ def save_training(session: Session, *, save_model: bool = False) -> None:
             "stream_state": stream,
         },
     )
+    _write_derived(session, save_model=save_model)
+
+
+def _write_derived(session: Session, *, save_model: bool) -> None:
+    """Write model.pt (when asked) and history.json from the session, after training.pt."""
     if save_model:
-        save_checkpoint(session.run_dir / MODEL_FILE, model_payload)
+        save_checkpoint(session.run_dir / MODEL_FILE, _model_payload(session))
     text = json.dumps({"progress": session.progress.to_dict(), **session.history}, indent=1)
     atomic_write_bytes(session.run_dir / HISTORY_FILE, lambda handle: handle.write(text.encode()))
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import os
-import threading
+import signal
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,7 +20,7 @@ import torch
 from neural.config import TrainConfig
 from neural.data import Batch, Corpus
 from neural.display import Bar, progress_bar
-from neural.distributed import Context, interrupt_flag
+from neural.distributed import Context, Interrupt, interrupt_flag
 from neural.model import RNNConfig, map_state
 from neural.progress import LN2, Progress
 from neural.session import Session, best_model, save_training, start_session
@@ -29,12 +29,20 @@ from neural.vocab import CorpusError, Symbols, Vocabulary
 
 
 class TrainingInterrupted(KeyboardInterrupt):
-    """Ctrl-C stopped training; the state was saved in ``run_dir`` (if any) for ``resume``."""
+    """Ctrl-C or SIGTERM stopped training; the state was saved in ``run_dir`` (if any) for
+    ``resume``. ``exit_code`` is the shell's for that signal: 130 for SIGINT, 143 for SIGTERM.
 
-    def __init__(self, run_dir: Path | None) -> None:
+    Examples
+    --------
+    >>> TrainingInterrupted(None, signal.SIGTERM).exit_code
+    143
+    """
+
+    def __init__(self, run_dir: Path | None, signum: int = signal.SIGINT) -> None:
         where = f"saved in {run_dir}; resume to continue" if run_dir else "nothing saved"
-        super().__init__(f"training interrupted ({where})")
+        super().__init__(f"training interrupted by {signal.Signals(signum).name} ({where})")
         self.run_dir = run_dir
+        self.exit_code = 128 + signum
 
 
 def train(
@@ -54,8 +62,8 @@ def train(
 
     The loss is the cross-entropy of every next symbol, end-of-string included, reported in
     bits per symbol. With ``run_dir``, a checkpoint is written there atomically every epoch
-    (``training.pt`` to resume, ``model.pt`` the best model, ``history.json``); Ctrl-C saves and
-    raises :class:`TrainingInterrupted`; ``resume=True`` continues from the checkpoint (configs
+    (``training.pt`` to resume, ``model.pt`` the best model, ``history.json``); Ctrl-C or SIGTERM
+    saves and raises :class:`TrainingInterrupted`; ``resume=True`` continues from the checkpoint (configs
     left as None are taken from it) and ends at the weights an uninterrupted run would reach.
     Under ``torchrun`` the model trains with DistributedDataParallel.
 
@@ -91,8 +99,8 @@ def train(
 # ---------------------------------------------------------------------------------- an epoch
 
 
-def _run_epoch(session: Session, bar: Bar, interrupted: threading.Event) -> None:
-    """Train on this epoch's remaining batches; on Ctrl-C save and raise TrainingInterrupted."""
+def _run_epoch(session: Session, bar: Bar, interrupted: Interrupt) -> None:
+    """Train on this epoch's remaining batches; on a signal save and raise TrainingInterrupted."""
     progress, config, history = session.progress, session.train_config, session.history
     batches = session.batches.epoch(progress.epoch)
     total = len(batches)
@@ -111,7 +119,7 @@ def _run_epoch(session: Session, bar: Bar, interrupted: threading.Event) -> None
         bar.advance(progress, session.context.world_size)
         if session.context.any(interrupted.is_set()):
             save_training(session)
-            raise TrainingInterrupted(session.run_dir)
+            raise TrainingInterrupted(session.run_dir, interrupted.signum or signal.SIGINT)
 
 
 def _learning_rate(config: TrainConfig, progress: Progress, step: int, total: int) -> float:

@@ -164,10 +164,10 @@ def run_pipeline(args: argparse.Namespace) -> int:
     check_folder(out, f"--out {out}")
     try:
         comparison = run(path, out, options, force=args.force, quiet=args.quiet)
-    except neural.TrainingInterrupted:
+    except neural.TrainingInterrupted as stop:
         again = "the same command without --force" if args.force else "the same command"
         _stderr(f"automimic: interrupted; the run is saved in {out}: run {again} to resume")
-        return 130
+        return stop.exit_code
     from rich.console import Console
 
     from compare.table import metrics_table

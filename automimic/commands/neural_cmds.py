@@ -112,9 +112,9 @@ def run_train(args: argparse.Namespace) -> int:
             quiet=args.quiet,
             resume=args.resume,
         )
-    except neural.TrainingInterrupted:
+    except neural.TrainingInterrupted as stop:
         print(f"automimic: interrupted; saved in {out}: continue with --resume", file=sys.stderr)
-        return 130
+        return stop.exit_code
     if leader:
         _print_summary(model, out)
     return 0
@@ -162,10 +162,14 @@ def _check_run_folder(args: argparse.Namespace, out: Path) -> None:
 
 
 def _clear_run_folder(args: argparse.Namespace, out: Path) -> None:
+    """Remove the run's files (with --force) and what killed writes of them left behind."""
+    from neural.checkpoint import remove_temporaries
+
     if args.force:
         for name in RUN_FILES:
             (out / name).unlink(missing_ok=True)
     out.mkdir(parents=True, exist_ok=True)
+    remove_temporaries(out, RUN_FILES)
 
 
 def _sample_automaton(args: argparse.Namespace) -> tuple[list, list, tuple[str, ...]]:

@@ -124,3 +124,14 @@ def test_a_text_with_dollar_signs_keeps_them_as_characters(tmp_path, capsys):
     distribution = model.next_symbol_distribution([tuple("costs $")])
     assert distribution.shape == (1, len(model.alphabet) + 1)
     assert abs(distribution.sum() - 1) < 1e-6
+
+
+def test_ctrl_c_while_the_commands_load_is_one_line(capsys, monkeypatch):
+    import automimic.cli
+
+    def interrupted():
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(automimic.cli, "build_parser", interrupted)
+    assert automimic.cli.main(["validate", "x.yaml"]) == 130
+    assert capsys.readouterr().err == "automimic: interrupted\n"

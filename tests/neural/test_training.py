@@ -1,5 +1,6 @@
 """Training: it learns, it resumes exactly, it refuses bad corpora, it runs under DDP."""
 
+import json
 import math
 import os
 import signal
@@ -173,3 +174,64 @@ def test_a_checkpoint_of_the_old_layout_resumes(tmp_path, chain_corpus):
     torch.save({**old, "progress": {**old["progress"], "speed": 1}}, path)
     with pytest.raises(CheckpointError, match="corrupt checkpoint .unknown progress field speed"):
         neural.train(*data, seed=0, quiet=True, run_dir=tmp_path, resume=True)
+
+
+class _Killed(BaseException):
+    """A kill: nothing after it runs (no except clause of the code catches it)."""
+
+
+def test_a_kill_between_the_checkpoint_writes_leaves_a_run_that_resumes_consistent(
+        tmp_path, chain_corpus, monkeypatch):
+    """Killed after training.pt of the last epoch and before model.pt and history.json: the
+    resumed run rewrites both from training.pt (and drops the killed writes' temporaries)."""
+    data = (chain_corpus["train"][:60], chain_corpus["val"][:20], ALPHABET)
+    config = TrainConfig(epochs=2, batch_size=16, lr=0.02, patience=None)
+    straight = neural.train(*data, TINY, config, seed=1, quiet=True, run_dir=tmp_path / "a")
+    original = neural.session.save_checkpoint
+
+    def save(path, payload):
+        if path.name == "model.pt" and len(payload["history"]["val_bits"]) == 2:
+            raise _Killed
+        original(path, payload)
+
+    monkeypatch.setattr(neural.session, "save_checkpoint", save)
+    run = tmp_path / "b"
+    with pytest.raises(_Killed):
+        neural.train(*data, TINY, config, seed=1, quiet=True, run_dir=run)
+    monkeypatch.undo()
+    assert len(neural.load(run).history["val_bits"]) == 1  # stale: the kill's damage
+    (run / ".model.pt.k1ll3d_x.tmp").write_bytes(b"half a model")
+    resumed = neural.train(*data, seed=1, quiet=True, run_dir=run, resume=True)
+    saved = neural.load(run)
+    history = json.loads((run / "history.json").read_text())
+    assert saved.history == resumed.history
+    assert saved.history["val_bits"] == history["val_bits"] == straight.history["val_bits"]
+    assert history["progress"]["finished"]
+    for key, value in straight.model.state_dict().items():
+        torch.testing.assert_close(saved.model.state_dict()[key], value, rtol=0, atol=1e-6)
+    assert not list(run.glob(".*.tmp"))
+
+
+@pytest.mark.slow
+def test_sigterm_saves_and_exits_143(tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("ab\naab\nb\n\nabb\n" * 40)
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "automimic", "train", "--data", str(corpus), "--out",
+               str(out), "--hidden", "4", "--epochs", "400", "--patience", "400",
+               "--batch-size", "8"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    seen = []
+    for line in process.stdout:
+        seen.append(line)
+        if line.startswith("epoch 1/"):
+            process.send_signal(signal.SIGTERM)
+            break
+    rest, _ = process.communicate(timeout=60)
+    output = "".join(seen) + rest
+    assert process.returncode == 143, output
+    assert "Traceback" not in output and f"saved in {out}: continue with --resume" in output
+    progress = json.loads((out / "history.json").read_text())["progress"]
+    assert progress["epoch"] >= 1 and not progress["finished"]
+    assert (out / "training.pt").exists() and not list(out.glob(".*.tmp"))
