@@ -36,11 +36,14 @@ from .probability import (
     prefix_states,
     probability,
 )
-from .rendering import render, to_graphviz, to_networkx
+from .rendering import jupyter_svg, render, to_graphviz, to_networkx
 from .running import Rejection, accepts, rejection, trace
 from .sampling import DEFAULT_MAX_LENGTH, Samples, sample, temper
 from .search import complete
 from .strings import format_string, to_symbols
+
+# Jupyter draws automata inline; set here because rendering builds on core, not the reverse
+Automaton._repr_svg_ = jupyter_svg
 
 __all__ = [
     "DEFAULT_MAX_LENGTH", "END", "KINDS", "Automaton", "AutomatonError", "FormatError",

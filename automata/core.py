@@ -19,7 +19,7 @@ from typing import Literal
 
 import numpy as np
 
-from .errors import AutomatonError
+from .errors import AutomatonError, UnknownSymbolError
 
 Kind = Literal["dfa", "nfa", "pfa", "pdfa", "markov"]
 KINDS: tuple[str, ...] = ("dfa", "nfa", "pfa", "pdfa", "markov")
@@ -100,9 +100,11 @@ class Automaton:
 
     def symbol_index(self, symbol: str) -> int:
         """Index of ``symbol`` in the alphabet (raises UnknownSymbolError)."""
-        from .strings import symbol_index
-
-        return symbol_index(self, symbol)
+        try:
+            return self._index["symbol"][symbol]
+        except KeyError:
+            raise UnknownSymbolError(
+                f"unknown symbol {symbol!r}; the alphabet is {list(self.alphabet)}") from None
 
     def state_index(self, state: str) -> int:
         """Index of the state named ``state``."""
@@ -117,15 +119,6 @@ class Automaton:
             f"<Automaton {self.kind}{label}: {len(self.states)} states, "
             f"{len(self.alphabet)} symbols>"
         )
-
-    def _repr_svg_(self) -> str | None:
-        """Draw the automaton inline in Jupyter (needs Graphviz's ``dot``)."""
-        from .rendering import to_graphviz
-
-        try:
-            return to_graphviz(self).pipe(format="svg", encoding="utf-8")
-        except Exception:  # no `dot` program: Jupyter falls back to the repr
-            return None
 
 
 def dense_transition(a: Automaton) -> np.ndarray:

@@ -120,6 +120,24 @@ def to_graphviz(a: Automaton, *, highlight: StringLike | None = None, precision:
     return graph
 
 
+def jupyter_svg(a: Automaton) -> str | None:
+    """The SVG that Jupyter shows for ``a``; None (Jupyter shows the repr) when Graphviz's ``dot``
+    program is not installed. Other failures are raised: they are bugs, not a missing program.
+
+    >>> import automata as am
+    >>> a = am.loads("kind: dfa\\nalphabet: [a]\\nstart: s\\nstates: {s: {final: true}}")
+    >>> svg = jupyter_svg(a)
+    >>> svg is None or svg.lstrip().startswith("<?xml")
+    True
+    """
+    import graphviz
+
+    try:
+        return to_graphviz(a).pipe(format="svg", encoding="utf-8")
+    except graphviz.ExecutableNotFound:
+        return None
+
+
 def _node(s: int) -> str:
     return f"s{s}"
 

@@ -52,16 +52,6 @@ def format_string(alphabet: Sequence[str], symbols: Sequence[str]) -> str:
     return ("" if single_characters(alphabet) else " ").join(symbols)
 
 
-def symbol_index(a: Automaton, symbol: str) -> int:
-    """Index of ``symbol`` in the alphabet of ``a``."""
-    try:
-        return a._index["symbol"][symbol]
-    except KeyError:
-        raise UnknownSymbolError(
-            f"unknown symbol {symbol!r}; the alphabet is {list(a.alphabet)}"
-        ) from None
-
-
 def encode(a: Automaton, string: StringLike) -> np.ndarray:
     """The symbol indices of one string (raises UnknownSymbolError naming the position)."""
     table = a._index["symbol"]

@@ -12,7 +12,6 @@ on aligned (prefixes, |Σ|+1) arrays; only the choice of test strings makes them
 """
 
 from compare.breakdown import (
-    alpha_sweep,
     length_distribution,
     per_position,
     per_state,
@@ -23,6 +22,7 @@ from compare.evaluate import (
     METRIC_KEYS,
     Evaluation,
     Scores,
+    alpha_sweep,
     evaluate,
     exact_entropy,
     score_prefixes,

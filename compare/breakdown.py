@@ -17,7 +17,7 @@ import numpy as np
 import automata as am
 from automata.analysis import state_matrix
 from compare import metrics as m
-from compare.evaluate import Scores, state_weights, truth_log_probability
+from compare.evaluate import Scores, state_weights
 
 WORST_POOL = 200  # the worst distinct prefixes that are grouped by state
 MAX_ILLEGAL = 200  # distinct illegal samples listed
@@ -86,18 +86,6 @@ class SampleSummary:
     illegal: tuple[IllegalSample, ...]  # distinct, most frequent first, at most MAX_ILLEGAL
     illegal_distinct: int  # distinct illegal strings in all
     legal: tuple[tuple[tuple[str, ...], float], ...]  # (string, log₂ P) of the first legal ones
-
-
-@dataclass(frozen=True)
-class SweepRow:
-    """The model tempered at one α."""
-
-    alpha: float
-    kl_bits_per_symbol: float
-    kl_stderr: float
-    illegal_fraction: float | None = None  # None when nothing was sampled
-    illegal_stderr: float | None = None
-    mean_length: float | None = None
 
 
 def per_state(truth: am.Automaton, scores: Scores) -> list[StateRow]:
@@ -277,29 +265,3 @@ def break_points(truth: am.Automaton, strings: Sequence[tuple[str, ...]]) -> lis
         possible = np.nan_to_num(rows)[np.arange(len(rows)), following] > 0
         result.append(int(np.argmin(possible)) if not possible.all() else len(string))
     return result
-
-
-def alpha_sweep(truth: am.Automaton, model, scores: Scores, *, n_samples: int, max_length: int,
-                seed: int) -> list[SweepRow]:
-    """How KL(P ‖ Q_α) on the test strings, and the illegal fraction and mean length of strings
-    sampled at α, move with the sampling inverse temperature α (Q_α ∝ Q^α at every step).
-
-    >>> a = am.loads("kind: markov\\nalphabet: [x]\\nstart: {x: 1.0}\\nnext: {x: {x: 0.5, $: 0.5}}")
-    >>> from compare.evaluate import score_prefixes
-    >>> scores = score_prefixes(a, a, ["x", "xx"], alphas=(1.0,))
-    >>> alpha_sweep(a, a, scores, n_samples=0, max_length=5, seed=0)[0].kl_bits_per_symbol
-    0.0
-    """
-    log_p = scores.per_string(scores.log_p)
-    rows = []
-    for alpha, log_q_alpha in zip(scores.alphas, scores.log_q_alpha, strict=True):
-        kl = m.kl_bits_per_symbol(log_p, scores.per_string(log_q_alpha), scores.lengths)
-        sampled = {}
-        if n_samples > 0:
-            drawn = model.sample(n_samples, alpha=float(alpha), max_length=max_length, seed=seed)
-            illegal = m.illegal_fraction(truth_log_probability(truth, [tuple(s) for s in drawn]))
-            sampled = {"illegal_fraction": illegal.value, "illegal_stderr": illegal.stderr,
-                       "mean_length": float(np.mean([len(s) for s in drawn]))}
-        rows.append(SweepRow(alpha=float(alpha), kl_bits_per_symbol=kl.value,
-                             kl_stderr=kl.stderr, **sampled))
-    return rows

@@ -66,6 +66,18 @@ class Scores:
         return np.add.reduceat(values, self.offsets[:-1])
 
 
+@dataclass(frozen=True)
+class SweepRow:
+    """The model tempered at one α."""
+
+    alpha: float
+    kl_bits_per_symbol: float
+    kl_stderr: float
+    illegal_fraction: float | None = None  # None when nothing was sampled
+    illegal_stderr: float | None = None
+    mean_length: float | None = None
+
+
 @dataclass
 class Evaluation:
     """Headline metrics of a model with their standard errors, the scores and the breakdowns."""
@@ -75,7 +87,7 @@ class Evaluation:
     scores: Scores
     samples: list[tuple[str, ...]] = field(default_factory=list)
     sample_log_p: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    sweep: list = field(default_factory=list)  # compare.breakdown.SweepRow, one per α
+    sweep: list[SweepRow] = field(default_factory=list)  # one per α
 
 
 def as_symbols(truth: am.Automaton, strings: Sequence) -> tuple[tuple[str, ...], ...]:
@@ -224,8 +236,6 @@ def evaluate(truth: am.Automaton, model, test_strings: Sequence, *, n_samples: i
     >>> result.metrics["kl_bits_per_symbol"], result.metrics["illegal_sample_fraction"]
     (0.0, 0.0)
     """
-    from compare.breakdown import alpha_sweep
-
     model = as_model(model)
     scores = score_prefixes(truth, model, test_strings, alphas=alphas)
     limit = max_length or max(50, 2 * int(scores.lengths.max(initial=0)))
@@ -248,3 +258,28 @@ def truth_log_probability(truth: am.Automaton, strings: Sequence) -> np.ndarray:
     if not len(strings):
         return np.zeros(0)
     return am.log_probability(am.as_probabilistic(truth), list(strings))
+
+
+def alpha_sweep(truth: am.Automaton, model, scores: Scores, *, n_samples: int, max_length: int,
+                seed: int) -> list[SweepRow]:
+    """How KL(P ‖ Q_α) on the test strings, and the illegal fraction and mean length of strings
+    sampled at α, move with the sampling inverse temperature α (Q_α ∝ Q^α at every step).
+
+    >>> a = am.loads("kind: markov\\nalphabet: [x]\\nstart: {x: 1.0}\\nnext: {x: {x: 0.5, $: 0.5}}")
+    >>> scores = score_prefixes(a, a, ["x", "xx"], alphas=(1.0,))
+    >>> alpha_sweep(a, a, scores, n_samples=0, max_length=5, seed=0)[0].kl_bits_per_symbol
+    0.0
+    """
+    log_p = scores.per_string(scores.log_p)
+    rows = []
+    for alpha, log_q_alpha in zip(scores.alphas, scores.log_q_alpha, strict=True):
+        kl = m.kl_bits_per_symbol(log_p, scores.per_string(log_q_alpha), scores.lengths)
+        sampled = {}
+        if n_samples > 0:
+            drawn = model.sample(n_samples, alpha=float(alpha), max_length=max_length, seed=seed)
+            illegal = m.illegal_fraction(truth_log_probability(truth, [tuple(s) for s in drawn]))
+            sampled = {"illegal_fraction": illegal.value, "illegal_stderr": illegal.stderr,
+                       "mean_length": float(np.mean([len(s) for s in drawn]))}
+        rows.append(SweepRow(alpha=float(alpha), kl_bits_per_symbol=kl.value,
+                             kl_stderr=kl.stderr, **sampled))
+    return rows

@@ -127,3 +127,12 @@ def test_render_svg_and_png(tmp_path, examples_dir):
     assert (tmp_path / "a.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     assert "<svg" in a._repr_svg_()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.png", "a.svg"]  # no temporaries
+
+
+def test_jupyter_drawing_raises_what_is_not_a_missing_program(monkeypatch, examples_dir):
+    def broken(*args, **kwargs):
+        raise ValueError("a bug in the drawing")
+
+    monkeypatch.setattr(am.rendering, "to_graphviz", broken)
+    with pytest.raises(ValueError, match="a bug in the drawing"):
+        am.load(examples_dir / "abe_fsm.yaml")._repr_svg_()
