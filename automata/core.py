@@ -14,8 +14,9 @@ kinds, 0/1 start and accepting flags for DFA and NFA.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypeVar
 
 import numpy as np
 
@@ -27,6 +28,7 @@ DETERMINISTIC_KINDS = frozenset({"dfa", "pdfa", "markov"})
 PROBABILISTIC_KINDS = frozenset({"pfa", "pdfa", "markov"})
 END = "$"
 TOLERANCE = 1e-6
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -58,6 +60,7 @@ class Automaton:
     name: str = ""
     description: str = ""
     _index: dict = field(default=None, compare=False)  # type: ignore[assignment]
+    _derived: dict = field(default=None, compare=False)  # type: ignore[assignment]  # see derived()
 
     def __post_init__(self) -> None:
         for name in ("initial", "final", "next_state", "symbol_prob", "transition"):
@@ -74,6 +77,7 @@ class Automaton:
             "state": {s: i for i, s in enumerate(self.states)},
         }
         object.__setattr__(self, "_index", index)
+        object.__setattr__(self, "_derived", {})
         validate(self)
 
     @property
@@ -119,6 +123,24 @@ class Automaton:
             f"<Automaton {self.kind}{label}: {len(self.states)} states, "
             f"{len(self.alphabet)} symbols>"
         )
+
+
+def derived(a: Automaton, build: Callable[[Automaton], T]) -> T:
+    """``build(a)``, computed on first use and kept with ``a``: an automaton never changes, so
+    tables derived from it (read-only arrays, lookup lists) stay valid as long as it lives.
+
+    Examples
+    --------
+    >>> import automata as am
+    >>> a = am.loads("kind: dfa\\nalphabet: [x]\\nstart: s\\nstates: {s: {final: true}}")
+    >>> derived(a, dense_transition) is derived(a, dense_transition)
+    True
+    """
+    try:
+        return a._derived[build]
+    except KeyError:
+        value = a._derived[build] = build(a)
+        return value
 
 
 def dense_transition(a: Automaton) -> np.ndarray:

@@ -8,13 +8,25 @@ string of length 10,000 neither underflows nor loses precision.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import NamedTuple
 
 import numpy as np
 
-from .core import Automaton, dense_transition, symbol_matrix
+from .core import Automaton, dense_transition, derived, symbol_matrix
 from .errors import AutomatonError, ImpossiblePrefixError
-from .strings import Chunk, StringLike, encode_chunks, format_string, is_single, to_symbols
+from .strings import (
+    Chunk,
+    StringLike,
+    encode_chunks,
+    format_string,
+    is_single,
+    single_characters,
+    to_symbols,
+)
+
+SMALL_BATCH = 16  # batches up to this size walk string by string (see _per_string)
+EAGER_MOVES = 1 << 16  # walk tables with more moves than this build a state's row on first visit
 
 
 def _require_probabilistic(a: Automaton) -> None:
@@ -38,7 +50,7 @@ def _walk(a: Automaton, chunk: Chunk) -> Iterator[tuple[int, np.ndarray, np.ndar
 
 
 def _walk_table(a: Automaton, chunk: Chunk) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
-    next_state, log_symbol = _extended_tables(a)
+    tables = derived(a, _deterministic_tables)
     n_symbols = len(a.alphabet)
     n, steps = chunk.codes.shape
     state = np.full(n, a.start, dtype=np.int64)
@@ -52,20 +64,104 @@ def _walk_table(a: Automaton, chunk: Chunk) -> Iterator[tuple[int, np.ndarray, n
         cell = move[:k]  # flat (state, symbol) index into the tables
         np.multiply(state[:k], n_symbols, out=cell)
         cell += chunk.codes[:k, t]
-        log_prefix[:k] += log_symbol[cell]
-        state[:k] = next_state[cell]
+        log_prefix[:k] += tables.log_symbol[cell]
+        state[:k] = tables.next_state[cell]
 
 
-def _extended_tables(a: Automaton) -> tuple[np.ndarray, np.ndarray]:
-    """Flat (state × symbol) next-state and log-probability tables, with an extra dead state S
-    that absorbs everything."""
+class _Tables(NamedTuple):
+    """A deterministic automaton's tables with an extra dead state S that absorbs everything."""
+
+    next_state: np.ndarray  # ((S+1) × A,) flat next-state table
+    log_symbol: np.ndarray  # ((S+1) × A,) flat log P(symbol | state)
+    log_stop: np.ndarray  # (S+1,) log P(stop | state)
+    distribution: np.ndarray  # (S+1, A+1) P(σ | state) over the alphabet, then $
+
+
+def _deterministic_tables(a: Automaton) -> _Tables:
     n_states, n_symbols = a.next_state.shape
     dead = (a.next_state < 0) | (a.symbol_prob == 0)
     next_state = np.vstack([np.where(dead, n_states, a.next_state),
                             np.full((1, n_symbols), n_states)])
+    distribution = np.vstack([np.column_stack([a.symbol_prob, a.final]),
+                              np.zeros((1, n_symbols + 1))])
     with np.errstate(divide="ignore"):
-        log_symbol = np.vstack([np.log(a.symbol_prob), np.full((1, n_symbols), -np.inf)])
-    return next_state.ravel(), log_symbol.ravel()
+        log_symbol = np.log(distribution[:, :-1])
+        log_stop = np.log(distribution[:, -1])
+    tables = _Tables(next_state.ravel(), log_symbol.ravel(), log_stop, distribution)
+    for array in tables:
+        array.flags.writeable = False
+    return tables
+
+
+class _Walk(NamedTuple):
+    """Plain-Python tables for walking one string through a deterministic automaton: the same
+    numbers as :class:`_Tables`, so both give bit-identical answers."""
+
+    start: int
+    moves: Sequence[dict[str, tuple[int, float]]]  # state -> {symbol: (next, log P)}, live moves
+    log_stop: list[float]  # (S+1,) log P(stop | state)
+    distribution: np.ndarray  # (S+1, A+1), as in _Tables
+    split: bool  # a str is split on whitespace (symbols of several characters)
+
+
+class _LazyMoves(dict):
+    """The ``moves`` of a large automaton: a state's row is built on its first visit."""
+
+    def __init__(self, row: Callable[[int], dict[str, tuple[int, float]]]) -> None:
+        super().__init__()
+        self.row = row
+
+    def __missing__(self, state: int) -> dict[str, tuple[int, float]]:
+        row = self[state] = self.row(state)
+        return row
+
+
+def _walk_tables(a: Automaton) -> _Walk:
+    tables = derived(a, _deterministic_tables)
+    n_states, n_symbols = a.next_state.shape
+    next_state = tables.next_state.reshape(-1, n_symbols)
+    log_symbol = tables.log_symbol.reshape(-1, n_symbols)
+
+    def row(state: int) -> dict[str, tuple[int, float]]:
+        return {a.alphabet[i]: (target, log) for i, (target, log) in
+                enumerate(zip(next_state[state].tolist(), log_symbol[state].tolist(), strict=True))
+                if target < n_states}
+
+    live = int(np.count_nonzero(next_state < n_states))
+    moves = [row(s) for s in range(n_states)] if live <= EAGER_MOVES else _LazyMoves(row)
+    return _Walk(a.start, moves, tables.log_stop.tolist(), tables.distribution,
+                 not single_characters(a.alphabet))
+
+
+def _walk_one(walk: _Walk, string: StringLike) -> tuple[int, float] | None:
+    """The state and log prefix probability after ``string``, or None where only the batched
+    engine answers exactly: an unknown symbol, a move of probability 0, a symbol that is not a
+    ``str`` (see :func:`to_symbols`)."""
+    if walk.split and type(string) is str:
+        string = string.split()
+    moves, state, total = walk.moves, walk.start, 0.0
+    try:
+        for symbol in string:
+            state, log = moves[state][symbol]
+            total += log  # the batched engine adds the same logs in the same order
+    except (KeyError, TypeError):
+        return None
+    return state, total
+
+
+def _walked(a: Automaton, string: StringLike, ending: str) -> float | np.ndarray | None:
+    """One string's answer (see :func:`_per_string`) from the walk tables, or None where the
+    batched engine must answer."""
+    if not a.is_deterministic:
+        return None
+    walk = derived(a, _walk_tables)
+    end = _walk_one(walk, string)
+    if end is None:
+        return None
+    state, log_prefix = end
+    if ending == "stop":
+        return log_prefix + walk.log_stop[state]
+    return log_prefix if ending == "prefix" else walk.distribution[state]
 
 
 def _walk_forward(a: Automaton, chunk: Chunk) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
@@ -109,33 +205,45 @@ def _symbol_counts(codes: np.ndarray, n_symbols: int) -> np.ndarray:
 def _distribution(a: Automaton, state: np.ndarray) -> np.ndarray:
     """Next-symbol distributions (k, A+1) for walk states (dead states give zeros)."""
     if a.is_deterministic:
-        table = np.vstack([np.column_stack([a.symbol_prob, a.final]),
-                           np.zeros((1, len(a.alphabet) + 1))])
-        return table[state]
+        return derived(a, _deterministic_tables).distribution[state]
     return np.column_stack([state @ symbol_matrix(a), state @ a.final])
 
 
 def _stop_log_probability(a: Automaton, state: np.ndarray) -> np.ndarray:
-    final = np.append(a.final, 0.0) if a.is_deterministic else a.final
-    stop = final[state] if a.is_deterministic else state @ final
+    if a.is_deterministic:
+        return derived(a, _deterministic_tables).log_stop[state]
     with np.errstate(divide="ignore"):
-        return np.log(stop)
+        return np.log(state @ a.final)
 
 
 def _per_string(a: Automaton, strings: Sequence[StringLike], ending: str) -> np.ndarray:
     """Collect, for each string, the log probability (``ending='stop'``), the prefix log
-    probability (``'prefix'``) or the next-symbol distribution after it (``'next'``)."""
+    probability (``'prefix'``) or the next-symbol distribution after it (``'next'``).
+
+    Small batches walk plain-Python tables string by string; the others, and the strings that
+    walk cannot answer, go through the vectorised engine in chunks."""
     width = len(a.alphabet) + 1
     result = np.empty((len(strings), width)) if ending == "next" else np.empty(len(strings))
+    rest = range(len(strings))
+    if len(strings) <= SMALL_BATCH:
+        answers = [_walked(a, string, ending) for string in strings]
+        rest = [i for i, answer in enumerate(answers) if answer is None]
+        for i, answer in enumerate(answers):
+            if answer is not None:
+                result[i] = answer
+        if not rest:
+            return result
+        strings = [strings[i] for i in rest]
     for chunk in encode_chunks(a, strings):
+        rows = np.asarray(rest)[chunk.order]
         # the last step holds every row's state after its whole string
         _, state, log_prefix = deque(_walk(a, chunk), maxlen=1)[0]
         if ending == "stop":
-            result[chunk.order] = log_prefix + _stop_log_probability(a, state)
+            result[rows] = log_prefix + _stop_log_probability(a, state)
         elif ending == "prefix":
-            result[chunk.order] = log_prefix
+            result[rows] = log_prefix
         else:
-            result[chunk.order] = _checked_distribution(a, strings, chunk.order, state, log_prefix)
+            result[rows] = _checked_distribution(a, strings, chunk.order, state, log_prefix)
     return result
 
 
@@ -149,8 +257,15 @@ def _checked_distribution(a: Automaton, strings: Sequence[StringLike], rows: np.
     return _distribution(a, state)
 
 
-def _batch(strings: object) -> tuple[list, bool]:
-    return ([strings], True) if is_single(strings) else (list(strings), False)
+def _answer(a: Automaton, strings: StringLike | Sequence[StringLike],
+            ending: str) -> float | np.ndarray:
+    """:func:`_per_string` for one string (a float, or a row for ``'next'``) or for a batch."""
+    if not is_single(strings):
+        return _per_string(a, list(strings), ending)
+    answer = _walked(a, strings, ending)
+    if answer is None:
+        answer = _per_string(a, [strings], ending)[0]
+    return answer.copy() if ending == "next" else float(answer)
 
 
 def log_probability(a: Automaton, strings: StringLike | Sequence[StringLike]) -> float | np.ndarray:
@@ -173,9 +288,7 @@ def log_probability(a: Automaton, strings: StringLike | Sequence[StringLike]) ->
     [0.5, 0.25]
     """
     _require_probabilistic(a)
-    batch, single = _batch(strings)
-    result = _per_string(a, batch, "stop")
-    return float(result[0]) if single else result
+    return _answer(a, strings, "stop")
 
 
 def probability(a: Automaton, strings: StringLike | Sequence[StringLike]) -> float | np.ndarray:
@@ -199,9 +312,8 @@ def prefix_probability(a: Automaton, prefixes: StringLike | Sequence[StringLike]
     0.5
     """
     _require_probabilistic(a)
-    batch, single = _batch(prefixes)
-    result = np.exp(_per_string(a, batch, "prefix"))
-    return float(result[0]) if single else result
+    result = np.exp(_answer(a, prefixes, "prefix"))
+    return float(result) if is_single(prefixes) else result
 
 
 def next_symbol_distribution(a: Automaton,
@@ -219,9 +331,7 @@ def next_symbol_distribution(a: Automaton,
     [0.0, 0.5, 0.5]
     """
     _require_probabilistic(a)
-    batch, single = _batch(prefixes)
-    result = _per_string(a, batch, "next")
-    return result[0] if single else result
+    return _answer(a, prefixes, "next")
 
 
 def prefix_distributions(a: Automaton, strings: Sequence[StringLike]) -> list[np.ndarray]:

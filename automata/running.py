@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .conversions import as_probabilistic
-from .core import Automaton, coreachable_states, dense_transition
+from .core import Automaton, coreachable_states, dense_transition, derived
 from .errors import UnknownSymbolError
-from .probability import log_probability
+from .probability import _walked, log_probability
 from .strings import StringLike, is_single, to_symbols
 
 State = str | frozenset | dict  # what trace yields: see trace()
@@ -133,8 +133,9 @@ def rejection(a: Automaton, string: StringLike) -> Rejection | None:
 def accepts(a: Automaton, strings: StringLike | Sequence[StringLike]) -> bool | np.ndarray:
     """True when ``a`` accepts the string (for probabilistic kinds: gives it probability > 0).
 
-    One string (a ``str`` or a tuple of symbols) gives a bool; a list of strings gives a boolean
-    array, computed in one vectorised pass.
+    One string (a ``str`` or a tuple of symbols) gives a bool, by a walk over plain-Python tables
+    for deterministic kinds (:func:`rejection` says why a string is rejected); a list of strings
+    gives a boolean array, computed in one vectorised pass.
 
     Examples
     --------
@@ -146,11 +147,17 @@ def accepts(a: Automaton, strings: StringLike | Sequence[StringLike]) -> bool | 
     [True, False, True]
     """
     if is_single(strings):
+        log = _walked(a, strings, "stop")
+        if log is not None:
+            return log > -np.inf
+        if a.is_deterministic and all(type(x) is str for x in strings):
+            return False  # an unknown symbol or no move: the walk read the symbols to_symbols reads
         return rejection(a, strings) is None
     strings = list(strings)
     if not coreachable_states(a)[a.initial > 0].any():
         return np.zeros(len(strings), dtype=bool)
+    p = a if a.is_probabilistic else derived(a, as_probabilistic)
     try:
-        return np.isfinite(log_probability(as_probabilistic(a), strings))
+        return np.isfinite(log_probability(p, strings))
     except UnknownSymbolError:  # strings with foreign symbols are rejected, one by one
         return np.array([rejection(a, s) is None for s in strings], dtype=bool)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import math
 
@@ -21,6 +22,8 @@ from strategies import (
 
 import automata as am
 from automata.analysis import expected_length, expected_visits, total_probability
+
+engine = importlib.import_module("automata.probability")  # the name `probability` is a function
 
 
 def forward_probability(a: am.Automaton, string: tuple[str, ...]) -> float:
@@ -136,6 +139,64 @@ def test_batches_of_mixed_lengths_match_single_strings(examples_dir):
     singles = np.array([am.log_probability(a, w) for w in strings])
     assert np.array_equal(batch, singles)
     assert np.isneginf(batch[-2:]).all() and np.isfinite(batch[:-2]).all()
+
+
+ONE_STRING_FUNCTIONS = (am.log_probability, am.probability, am.prefix_probability,
+                        am.next_symbol_distribution)
+
+
+@settings(max_examples=60)
+@given(st.one_of(probabilistic_automata(max_states=5, max_symbols=3),
+                 pdfas(max_symbols=3, tricky_symbols=True)).flatmap(
+    lambda a: st.tuples(st.just(a), st.lists(strings_over(a.alphabet, max_length=8),
+                                             min_size=1, max_size=engine.SMALL_BATCH))))
+def test_one_string_and_small_batches_answer_exactly_as_the_batched_engine(case):
+    # Deterministic kinds walk plain-Python tables for one string or a small batch; every
+    # answer must be the batched engine's, bit for bit (the same float64 logs added in the same
+    # order). Nondeterministic kinds answer them with the batched engine too, whose BLAS matrix
+    # products may sum a row in another order in a batch of another size: 1e-13 relative there.
+    a, strings = case
+    texts = [am.format_string(a.alphabet, x) for x in strings]
+    forms = (strings,) if any(" " in s for s in a.alphabet) else (strings, texts)  # "- x"
+    for function, batch in itertools.product(ONE_STRING_FUNCTIONS, forms):
+        if function is am.next_symbol_distribution:
+            batch = [x for x in batch if am.prefix_probability(a, x) > 0]  # others raise
+        if not batch:
+            continue
+        padding = [batch[0]] * (engine.SMALL_BATCH + 1 - len(batch))  # past SMALL_BATCH: chunks
+        batched = function(a, batch + padding)[: len(batch)].tolist()
+        for result in (function(a, batch).tolist(), [np.asarray(function(a, x)).tolist()
+                                                     for x in batch]):
+            if a.is_deterministic:
+                assert result == batched
+            else:
+                assert np.allclose(result, batched, rtol=1e-13, atol=0)
+
+
+def test_one_string_errors_and_zeros_are_the_batched_ones():
+    a = am.loads("kind: pdfa\nalphabet: [a, b]\nstart: p\nstates: {p: {final: 0.5, "
+                 "next: {a: {p: 0.5}}}}")
+    for function, string in itertools.product(ONE_STRING_FUNCTIONS, ("az", ("a", 1))):
+        single = pytest.raises(am.UnknownSymbolError, function, a, string)
+        batched = pytest.raises(am.UnknownSymbolError, function, a, [string] * 20)
+        assert str(single.value) == str(batched.value)
+    assert am.log_probability(a, "ab") == -math.inf == am.log_probability(a, ["ab"] * 20)[0]
+    assert am.accepts(a, ("a", "a")) and am.accepts(a, ("a", 1)) is False
+    with pytest.raises(am.ImpossiblePrefixError, match="'ab' has probability 0"):
+        am.next_symbol_distribution(a, "ab")
+
+
+def test_large_automata_build_their_walk_rows_on_first_visit(monkeypatch):
+    monkeypatch.setattr(engine, "EAGER_MOVES", 1)
+    a = am.loads("kind: pdfa\nalphabet: [a, b]\nstart: p\nstates:\n"
+                 "  p: {final: 0.5, next: {a: {q: 0.25}, b: {p: 0.25}}}\n"
+                 "  q: {final: 0.5, next: {a: {p: 0.5}}}\n")
+    assert am.log_probability(a, "b") == math.log(0.25 * 0.5)
+    moves = a._derived[engine._walk_tables].moves
+    assert isinstance(moves, engine._LazyMoves) and sorted(moves) == [0]  # q not visited yet
+    log = am.log_probability(a, "aa")
+    assert sorted(moves) == [0, 1] and log == math.log(0.25 * 0.5 * 0.5)
+    assert log == am.log_probability(a, ["aa"] * (engine.SMALL_BATCH + 1))[0]
 
 
 def test_one_string_gives_a_float_and_a_list_an_array():

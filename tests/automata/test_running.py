@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from strategies import dfas, nfas, pfas, probabilistic_automata, strings_over
+from strategies import any_automata, dfas, nfas, pfas, probabilistic_automata, strings_over
 
 import automata as am
 
@@ -125,3 +125,13 @@ def test_words_as_symbols():
     assert not am.accepts(a, "the cat sat")
     assert list(am.trace(a, "the cat")) == ["s", "t", "u"]
     assert am.rejection(a, "the dog").reason.startswith("symbol 'dog' is not in the alphabet")
+
+
+@given(any_automata(max_states=4).flatmap(
+    lambda a: st.tuples(st.just(a), st.lists(strings_over(a.alphabet + ("z",)), max_size=8))))
+def test_one_string_acceptance_is_the_batched_acceptance(case):
+    a, strings = case
+    batched = am.accepts(a, strings).tolist()
+    assert [am.accepts(a, x) for x in strings] == batched
+    assert [am.accepts(a, am.format_string(a.alphabet, x)) for x in strings] == batched
+    assert [am.rejection(a, x) is None for x in strings] == batched
