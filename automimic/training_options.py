@@ -49,7 +49,7 @@ OPTIONS = (
     Option(MODEL, "num_layers", "recurrent layers", "--layers"),
     Option(MODEL, "input", "onehot or embedding"),
     Option(MODEL, "embedding_dim", "size of learned input vectors"),
-    Option(MODEL, "dropout", "dropout between layers"),
+    Option(MODEL, "dropout", "dropout after every recurrent layer, the top one included (training only)"),
     Option(TRAINING, "epochs", "maximum epochs"),
     Option(TRAINING, "lr", "Adam learning rate"),
     Option(TRAINING, "schedule", "constant, cosine or plateau"),

@@ -1,4 +1,4 @@
-"""Score a model against the true automaton on test strings: every metric of GUIDE §5.
+"""Score a model against the true automaton on test strings: every metric of compare.metrics.
 
 :func:`score_prefixes` walks the test strings in chunks (arrays stay small), asks truth and model
 for the next-symbol distributions after every prefix, and keeps per-prefix scalars (conditional
@@ -172,7 +172,7 @@ def state_weights(truth: am.Automaton, states: np.ndarray, values: np.ndarray) -
 
 def summarize(scores: Scores, *, sample_log_p: np.ndarray | None = None,
               exact_entropy: float | None = None) -> tuple[dict[str, float], dict[str, float]]:
-    """The GUIDE §5 metrics and their standard errors (NaN where a value is exact or missing).
+    """The headline metrics (``METRIC_KEYS``) and their standard errors (NaN where a value is exact or missing).
 
     >>> a = am.loads("kind: markov\\nalphabet: [x]\\nstart: {x: 1.0}\\nnext: {x: {x: 0.5, $: 0.5}}")
     >>> values, _ = summarize(score_prefixes(a, a, ["x", "xx"]))

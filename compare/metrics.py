@@ -1,4 +1,4 @@
-"""The metrics of GUIDE §5 as small pure functions over aligned arrays.
+"""The metrics of a model against the exact truth, as small pure functions over aligned arrays.
 
 Every per-prefix function takes ``p`` and ``q``: (N, |Σ|+1) next-symbol distributions of the truth
 and of the model after the same N prefixes, columns ``alphabet + ("$",)``. Per-string functions

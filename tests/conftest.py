@@ -7,7 +7,8 @@ import os
 import sys
 from pathlib import Path
 
-# before numpy or torch start their thread pools (GUIDE §8: two-thread BLAS can stall ~250×)
+# before numpy or torch start their thread pools: on a loaded 2-core machine two-thread BLAS can
+# stall ~250× on mid-size matrix products
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 

@@ -1,6 +1,6 @@
 """Hypothesis strategies for automata that are valid by construction.
 
-Each strategy draws the YAML structure of GUIDE §4 (plain Python data), fixes it up so that it is
+Each strategy draws the structure of an automaton file (plain Python data), fixes it up so that it is
 valid (weights normalised, every state that cannot reach a stop given a stop) and builds it with
 :func:`automata.from_dict`, so the loader is exercised by every property that uses them.
 

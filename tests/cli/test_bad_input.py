@@ -1,4 +1,4 @@
-"""A hostile but realistic user of the command line (GUIDE §7).
+"""A hostile but realistic user of the command line.
 
 A user error prints one line ``automimic: error: ...`` naming the file (and the line or field where
 it applies) and the bad value, and exits with 2; other failures exit with 1; never a traceback;
