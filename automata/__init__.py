@@ -25,6 +25,7 @@ from .errors import (
     FormatError,
     ImpossiblePrefixError,
     SizeLimitError,
+    TimeLimitError,
     UnknownSymbolError,
 )
 from .loading import dump, from_dict, load, loads
@@ -47,7 +48,8 @@ Automaton._repr_svg_ = jupyter_svg
 
 __all__ = [
     "DEFAULT_MAX_LENGTH", "END", "KINDS", "Automaton", "AutomatonError", "FormatError",
-    "ImpossiblePrefixError", "Rejection", "Samples", "SizeLimitError", "UnknownSymbolError",
+    "ImpossiblePrefixError", "Rejection", "Samples", "SizeLimitError", "TimeLimitError",
+    "UnknownSymbolError",
     "accepts", "as_probabilistic", "complete", "coreachable_states", "dense_transition",
     "distinguishing_string", "dump", "dumps", "equivalent", "format_string", "from_dict", "load",
     "loads", "log_probability", "next_symbol_distribution", "prefix_distributions",

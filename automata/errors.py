@@ -47,3 +47,7 @@ class ImpossiblePrefixError(AutomatonError):
 
 class SizeLimitError(AutomatonError):
     """An operation would build a structure larger than the stated limit."""
+
+
+class TimeLimitError(AutomatonError):
+    """An operation did not finish within its stated time limit."""

@@ -188,7 +188,8 @@ def run(path: Path, out: Path, options: RunOptions, *, force: bool = False, quie
         say(f"      resuming the run in {out} (same automaton and settings)")
     write_atomic(out / "automaton.yaml", Path(path).read_text(encoding="utf-8"))
     write_atomic(out / RUN_FILE, json.dumps(record, indent=2) + "\n")
-    say(f"[2/7] rendering the automaton ({len(truth.states)} states) → {_render(truth, out)}")
+    say(f"[2/7] drawing the automaton ({len(truth.states)} states)")
+    say(f"      {_render(truth, out)}")
     seeds = stage_seeds(options.seed)
     train, val, test = _corpora(truth, out, options, seeds, resuming, say)
     say(f"[4/7] training the RNN ({_describe(options)})")
@@ -225,11 +226,19 @@ def model_label(config) -> str:
 
 
 def _render(truth: am.Automaton, out: Path) -> str:
-    from automata.rendering import has_dot
+    """Draw ``truth`` into ``out/automaton.svg``, or write ``automaton.dot`` when it cannot be
+    drawn (too large, no Graphviz, too slow); returns what was done, in words."""
+    from automata.rendering import drawing_problem
 
-    target = out / ("automaton.svg" if has_dot() else "automaton.dot")
-    am.render(truth, str(target))
-    return target.name
+    problem = drawing_problem(truth)
+    if problem is None:
+        try:
+            am.render(truth, str(out / "automaton.svg"))
+            return "wrote automaton.svg"
+        except am.TimeLimitError as err:
+            problem = str(err)
+    am.render(truth, str(out / "automaton.dot"))
+    return f"not drawn: {problem}; wrote automaton.dot"
 
 
 def _corpora(truth: am.Automaton, out: Path, options: RunOptions, seeds: dict[str, int],

@@ -12,11 +12,13 @@ import io
 import math
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import jinja2
 from markupsafe import Markup
 
-from automata.rendering import visible
+from automata import Automaton, AutomatonError
+from automata.rendering import svg_markup, visible
 from compare.formatting import distribution, number, symbols_text
 
 KL_LOW, KL_HIGH = 1e-4, 1.0  # bits: white at or below KL_LOW, full red at or above KL_HIGH
@@ -55,10 +57,27 @@ def svg(figure) -> Markup:
     return Markup(text[text.index("<svg"):])
 
 
-def graphviz_svg(graph) -> Markup:
-    """A graphviz graph as inline SVG markup (without the XML prologue)."""
-    text = graph.pipe(format="svg", encoding="utf-8")
-    return Markup(text[text.index("<svg"):])
+class Picture(NamedTuple):
+    """An automaton drawn for a page: its inline SVG, or None and why it is not drawn."""
+
+    svg: Markup | None
+    problem: str = ""
+
+
+def automaton_picture(a: Automaton, **options) -> Picture:
+    """``a`` drawn by :func:`automata.to_graphviz` with ``options`` as inline SVG markup, or
+    why it is not drawn (no Graphviz, too large, too slow).
+
+    >>> import automata as am
+    >>> a = am.loads("kind: dfa\\nalphabet: [a]\\nstart: s\\nstates: {s: {final: true, next: {a: s}}}")
+    >>> picture = automaton_picture(a)
+    >>> picture.svg.startswith("<svg") if picture.svg else "not installed" in picture.problem
+    True
+    """
+    try:
+        return Picture(Markup(svg_markup(a, **options)))
+    except AutomatonError as why:
+        return Picture(None, str(why))
 
 
 def axes(width: float = 6.4, height: float = 3.2):

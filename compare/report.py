@@ -20,7 +20,7 @@ from markupsafe import Markup
 
 import automata as am
 from automata.loading import write_atomic
-from automata.rendering import has_dot, visible
+from automata.rendering import visible
 from automata.strings import single_characters
 from compare import page
 from compare.comparison import Comparison
@@ -30,7 +30,6 @@ from compare.inside.inspection import Inspection
 from compare.inside.page import inside_context
 from compare.table import COLUMNS
 
-MAX_GRAPH_STATES = 150  # larger automata are not drawn (the picture would be unreadable)
 MIN_POSITION_COUNT = 10  # positions reached by fewer test prefixes are too noisy to plot
 
 
@@ -134,13 +133,11 @@ def sweep_figure(sweep: list) -> Markup:
     return page.svg(figure)
 
 
-def graph_figure(comparison: Comparison) -> Markup | None:
+def graph_figure(comparison: Comparison) -> page.Picture:
     """The automaton, states coloured by the model's mean KL there on the absolute scale of
     :func:`compare.page.kl_colour`, edges labelled with the true and the model's probability
-    (true / model); None without Graphviz's ``dot`` or when it is too large to read."""
+    (true / model); or why it is not drawn (no Graphviz, too large, too slow)."""
     truth = am.as_probabilistic(comparison.truth)
-    if not has_dot() or len(truth.states) > MAX_GRAPH_STATES:
-        return None
     rows = {row.state: row for row in comparison.per_state}
     colors = {state: page.kl_colour(row.mean_kl) for state, row in rows.items()}
     from automata.rendering import moves
@@ -154,7 +151,7 @@ def graph_figure(comparison: Comparison) -> Markup | None:
         else:
             text = f"{shown} {weight:.2f} (Q({shown}) {model:.2f})"
         labels[(truth.states[source], truth.alphabet[symbol], truth.states[target])] = text
-    return page.graphviz_svg(am.to_graphviz(truth, state_colors=colors, edge_labels=labels))
+    return page.automaton_picture(truth, state_colors=colors, edge_labels=labels)
 
 
 # ---------------------------------------------------------------------------------------- html
@@ -186,7 +183,7 @@ def render_html(comparison: Comparison, *, inspection: Inspection | None = None)
         columns=truth.alphabet + (am.END,), n_test=len(model.scores.strings),
         headers=["model"] + [header for _, header, _, _ in COLUMNS],
         headline=headline_rows(comparison), graph=graph_figure(comparison),
-        max_graph_states=MAX_GRAPH_STATES, colour_bar=page.ColourBar(),
+        colour_bar=page.ColourBar(),
         worst_count=sum(len(group.prefixes) for group in comparison.worst_prefixes),
         separator="" if single_characters(truth.alphabet) else " ",
         states=sorted(comparison.per_state, key=lambda r: -np.nan_to_num(r.mean_kl)),

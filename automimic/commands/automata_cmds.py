@@ -14,6 +14,13 @@ import automata as am
 from automata.analysis import expected_length, total_probability
 from automata.errors import SizeLimitError
 from automata.loading import write_atomic
+from automata.rendering import (
+    DEFAULT_DPI,
+    DOT_TIMEOUT,
+    MAX_DRAWN_EDGES,
+    drawing_problem,
+    drawn_edges,
+)
 from automimic.arguments import count, inverse_temperature, positive
 from automimic.errors import CliError
 
@@ -33,6 +40,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     render.add_argument("-o", "--out", required=True, metavar="OUT")
     render.add_argument("--highlight", metavar="S", help="draw the path of this string in red")
     render.add_argument("--precision", type=positive, default=3, help="significant digits (3)")
+    render.add_argument("--dpi", type=positive, default=DEFAULT_DPI,
+                        help=f"resolution of a PNG in dots per inch ({DEFAULT_DPI})")
+    render.add_argument("--timeout", type=positive, default=int(DOT_TIMEOUT),
+                        help=f"seconds Graphviz may take to lay the picture out "
+                             f"({DOT_TIMEOUT:g})")
     render.set_defaults(handler=run_render)
 
     accepts = subparsers.add_parser("accepts", help="accept or reject strings",
@@ -131,7 +143,16 @@ def run_validate(args: argparse.Namespace) -> int:
 def run_render(args: argparse.Namespace) -> int:
     a = am.load(args.file)
     highlight = None if args.highlight is None else am.to_symbols(a, args.highlight)
-    am.render(a, args.out, highlight=highlight, precision=args.precision)
+    laid_out = Path(args.out).suffix.lower() not in (".dot", ".gv")
+    if laid_out and drawn_edges(a) > MAX_DRAWN_EDGES:
+        print(f"automimic: note: {drawing_problem(a)}: the layout may take up to --timeout "
+              f"{args.timeout} s", file=sys.stderr)
+    try:
+        am.render(a, args.out, highlight=highlight, precision=args.precision, dpi=args.dpi,
+                  timeout=args.timeout)
+    except am.TimeLimitError as err:
+        raise CliError(f"{args.file}: {err}: allow more with --timeout, or write a .dot file "
+                       "and lay it out yourself") from None
     print(f"wrote {args.out}")
     return 0
 

@@ -10,13 +10,11 @@ import numpy as np
 from markupsafe import Markup
 
 import automata as am
-from automata.rendering import has_dot
 from compare import page
 from compare.formatting import number
 from compare.inside.cells import coloured_text_html, coloured_text_png, png_data_uri
 from compare.inside.inspection import Inspection
 
-MAX_GRAPH_STATES = 60
 MAX_CONFUSION_STATES = 30  # a larger confusion matrix is left out of the page
 PALETTE = ("#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462", "#b3de69",
            "#fccde5", "#d9d9d9", "#bc80bd", "#ccebc5", "#ffed6f")
@@ -37,10 +35,8 @@ def _shade(fraction: float) -> str:
     return f"background:rgb({fade},{fade},255)"
 
 
-def _graph(a: am.Automaton, colors: Mapping[str, str]) -> Markup | None:
-    if not has_dot() or len(a.states) > MAX_GRAPH_STATES:
-        return None
-    return page.graphviz_svg(am.to_graphviz(a, state_colors=colors, precision=2))
+def _graph(a: am.Automaton, colors: Mapping[str, str]) -> page.Picture:
+    return page.automaton_picture(a, state_colors=colors, precision=2)
 
 
 def _cells(unit: dict) -> dict:
@@ -92,7 +88,6 @@ def inside_context(inspection: Inspection) -> dict:
         else None,
         "cells": [_cells(unit) for unit in inspection.shown_units],
         "extraction": _extraction(inspection),
-        "max_graph_states": MAX_GRAPH_STATES,
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 
@@ -136,3 +137,59 @@ def test_jupyter_drawing_raises_what_is_not_a_missing_program(monkeypatch, examp
     monkeypatch.setattr(am.rendering, "to_graphviz", broken)
     with pytest.raises(ValueError, match="a bug in the drawing"):
         am.load(examples_dir / "abe_fsm.yaml")._repr_svg_()
+
+
+HOSTILE_TEXTS = ["<a>x</a>", 'say "hi"', "ends in \\", "\\N", "node", "two\nlines", "{x; y}"]
+
+
+@needs_dot
+@pytest.mark.parametrize("text", HOSTILE_TEXTS)
+def test_names_and_labels_are_quoted_as_text(text):
+    a = am.from_dict({"kind": "dfa", "name": text, "alphabet": ["a"], "start": text,
+                      "states": {text: {"final": True, "next": {"a": text}}}})
+    svg = am.rendering.layout(am.to_graphviz(a).source, "svg").decode()
+    shown = [html.unescape(t) for t in re.findall(r"<(?:text|title)[^>]*>([^<]*)<", svg)]
+    for line in text.split("\n"):
+        assert line in shown, (line, shown)
+
+
+def complete_pdfa(n_states: int, n_symbols: int) -> am.Automaton:
+    """Every state moves on every symbol to a different state: n_states × n_symbols arrows."""
+    symbols = [f"x{i}" for i in range(n_symbols)]
+    states = {f"q{s}": {"final": 0.5, "next": {x: {f"q{(s + i + 1) % n_states}": 0.5 / n_symbols}
+                                               for i, x in enumerate(symbols)}}
+              for s in range(n_states)}
+    return am.from_dict({"kind": "pdfa", "alphabet": symbols, "start": "q0", "states": states})
+
+
+def test_a_graph_too_large_to_lay_out_says_why():
+    from automata.rendering import MAX_DRAWN_EDGES, drawing_problem, drawn_edges
+
+    small, large = complete_pdfa(30, 5), complete_pdfa(40, 4)
+    assert drawn_edges(small) == MAX_DRAWN_EDGES and drawn_edges(large) > MAX_DRAWN_EDGES
+    assert drawing_problem(small) in (None, "Graphviz's `dot` program is not installed")
+    assert drawing_problem(large) == (f"160 arrows between 40 states are more than "
+                                      f"{MAX_DRAWN_EDGES}, which Graphviz lays out in "
+                                      "reasonable time")
+    with pytest.raises(am.AutomatonError, match="160 arrows"):
+        am.rendering.svg_markup(large)
+    assert large._repr_svg_() is None
+
+
+@needs_dot
+def test_layout_stops_at_its_time_limit(tmp_path):
+    with pytest.raises(am.TimeLimitError, match="did not finish the layout within 0.01 s"):
+        am.render(complete_pdfa(60, 4), str(tmp_path / "big.svg"), timeout=0.01)
+    assert list(tmp_path.iterdir()) == []
+
+
+@needs_dot
+def test_png_resolution_follows_dpi(tmp_path, examples_dir):
+    a = am.load(examples_dir / "abe_fsm.yaml")
+    sizes = {}
+    for dpi in (96, 192):
+        am.render(a, str(tmp_path / f"{dpi}.png"), dpi=dpi)
+        header = (tmp_path / f"{dpi}.png").read_bytes()[16:24]
+        sizes[dpi] = (int.from_bytes(header[:4], "big"), int.from_bytes(header[4:], "big"))
+    assert sizes[192][0] >= 2 * sizes[96][0] - 2 and sizes[192][1] >= 2 * sizes[96][1] - 2
+    assert sizes[am.rendering.DEFAULT_DPI][0] >= 400  # readable: not 227 pixels wide

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import stat
 import subprocess
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+import automata as am
 from automata.shipped import example_path
 from automimic.cli import main
 
@@ -176,6 +178,72 @@ def test_an_unknown_state_among_many_is_named_without_listing_them_all(capsys, t
     code, _, err = cli(capsys, "validate", path)
     assert_user_error(code, err, "states.z.next.a: unknown state (got 'nowhere'", "(501 in all)")
     assert len(err) < 500
+
+
+# ------------------------------------------------------------------ pictures: names, size, time
+
+HOSTILE_NAMES = r"""kind: pdfa
+name: "<a>x</a>"
+alphabet: ['"', '\']
+start: "<b>"
+states:
+  "<b>": {final: 0.5, next: {'"': {"end\\": 0.25}, '\': {"<b>": 0.25}}}
+  "end\\": {final: 1.0}
+"""
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is missing")
+
+
+def large_pdfa(n_states: int = 40, n_symbols: int = 4) -> str:
+    """A YAML PDFA with n_states × n_symbols arrows: more than Graphviz lays out quickly."""
+    lines = [f"kind: pdfa\nalphabet: [{', '.join(f'x{i}' for i in range(n_symbols))}]\n"
+             "start: q0\nstates:"]
+    for s in range(n_states):
+        moves = ", ".join(f"x{i}: {{q{(s + i + 1) % n_states}: {0.5 / n_symbols}}}"
+                          for i in range(n_symbols))
+        lines.append(f"  q{s}: {{final: 0.5, next: {{{moves}}}}}")
+    return "\n".join(lines) + "\n"
+
+
+@needs_dot
+@pytest.mark.parametrize("picture", ["h.svg", "h.png", "h.pdf"])
+def test_names_that_look_like_html_or_escapes_are_drawn_as_text(capsys, tmp_path, picture):
+    path = write(tmp_path / "h.yaml", HOSTILE_NAMES)
+    code, out, err = cli(capsys, "render", path, "-o", tmp_path / picture)
+    assert (code, out, err) == (0, f"wrote {tmp_path / picture}\n", "")
+    if picture.endswith(".svg"):
+        svg = (tmp_path / picture).read_text()
+        assert "<title>&lt;a&gt;x&lt;/a&gt;</title>" in svg and ">end\\</text>" in svg
+
+
+@needs_dot
+def test_the_report_draws_hostile_names_and_says_when_an_automaton_is_too_large(capsys,
+                                                                             tmp_path):
+    for name, text, drawn in (("h", HOSTILE_NAMES, True), ("big", large_pdfa(), False)):
+        path = write(tmp_path / f"{name}.yaml", text)
+        code, _, err = cli(capsys, "compare", path, "--model", path, "--n-test", "20",
+                           "--n-samples", "0", "--out", tmp_path / name)
+        assert code == 0, err
+        page = (tmp_path / name / "report.html").read_text()
+        assert ("data-figure='automaton'" in page) == drawn
+        assert ("the automaton is not drawn: 160 arrows between 40 states" in page) != drawn
+
+
+@needs_dot
+def test_render_stops_a_slow_layout_with_one_line(capsys, tmp_path):
+    path = write(tmp_path / "big.yaml", large_pdfa(60, 4))
+    code, _, err = cli(capsys, "render", path, "-o", tmp_path / "big.svg", "--timeout", "1")
+    assert err.startswith("automimic: note: 240 arrows between 60 states are more than 150")
+    assert_user_error(code, err, str(path), "did not finish the layout within 1 s", "--timeout")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.yaml"]
+
+
+def test_run_draws_no_automaton_too_large_and_says_so(tmp_path):
+    from automimic.pipeline import _render
+
+    said = _render(am.loads(large_pdfa()), tmp_path)
+    assert said == ("not drawn: 160 arrows between 40 states are more than 150, which Graphviz "
+                    "lays out in reasonable time; wrote automaton.dot")
+    assert [p.name for p in tmp_path.iterdir()] == ["automaton.dot"]
 
 
 # ------------------------------------------------------------------ the wrong kind for a command
