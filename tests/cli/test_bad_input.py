@@ -224,7 +224,7 @@ def test_the_report_draws_hostile_names_and_says_when_an_automaton_is_too_large(
                            "--n-samples", "0", "--out", tmp_path / name)
         assert code == 0, err
         page = (tmp_path / name / "report.html").read_text()
-        assert ("data-figure='automaton'" in page) == drawn
+        assert ('data-figure="automaton"' in page) == drawn
         assert ("the automaton is not drawn: 160 arrows between 40 states" in page) != drawn
 
 
