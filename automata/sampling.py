@@ -16,9 +16,11 @@ from .conversions import as_probabilistic
 from .core import Automaton, dense_transition, symbol_matrix
 from .errors import AutomatonError
 from .randomness import Seed, make_rng
+from .strings import single_characters
 
 DEFAULT_MAX_LENGTH = 1000  # strings still running after this many symbols are cut there
 GUIDE_CELLS = 1 << 20  # the most entries of a sampler's guide table (4 MiB)
+Bounds = tuple[list[int], list[int]]  # where each string begins and ends in the flat codes
 
 
 @dataclass(frozen=True)
@@ -125,13 +127,13 @@ def sample_codes(a: Automaton, n: int, *, seed: Seed = None, alpha: float = 1.0,
                  max_length: int | None = None) -> tuple[list[np.ndarray], np.ndarray]:
     """Sampled strings as arrays of symbol indices, and the ``cut`` flags (see :func:`sample`)."""
     flat, bounds, cut = _sample_flat(a, n, seed=seed, alpha=alpha, max_length=max_length)
-    return [flat[begin:end] for begin, end in bounds], cut
+    return [flat[begin:end] for begin, end in zip(*bounds, strict=True)], cut
 
 
 def _sample_flat(a: Automaton, n: int, *, seed: Seed, alpha: float,
-                 max_length: int | None) -> tuple[np.ndarray, list[tuple[int, int]], np.ndarray]:
-    """The symbol indices of all strings end to end, each string's (begin, end) in them, and
-    the cut flags."""
+                 max_length: int | None) -> tuple[np.ndarray, Bounds, np.ndarray]:
+    """The symbol indices of all strings end to end, where each string begins and ends in them,
+    and the cut flags."""
     length = _check_arguments(n, alpha, max_length)
     p = as_probabilistic(a)
     rng = make_rng(seed)
@@ -145,7 +147,7 @@ def _sample_flat(a: Automaton, n: int, *, seed: Seed, alpha: float,
 
 
 def _collect(steps: Iterator[tuple[np.ndarray, np.ndarray]], n: int,
-             length: int) -> tuple[np.ndarray, list[tuple[int, int]], np.ndarray]:
+             length: int) -> tuple[np.ndarray, Bounds, np.ndarray]:
     """Assemble per-step (rows, symbols) emissions into one array, string after string."""
     emitted = list(steps)
     counts = np.zeros(n, dtype=np.int64)
@@ -156,7 +158,7 @@ def _collect(steps: Iterator[tuple[np.ndarray, np.ndarray]], n: int,
     flat = np.empty(int(counts.sum()), dtype=np.int64)
     for t, (rows, symbols) in enumerate(emitted):  # step t writes each running string's symbol t
         flat[starts[rows] + t] = symbols
-    return flat, list(zip(starts.tolist(), ends.tolist(), strict=True)), counts >= length
+    return flat, (starts.tolist(), ends.tolist()), counts >= length
 
 
 def _table_steps(a: Automaton, n: int, rng: np.random.Generator, alpha: float,
@@ -242,6 +244,19 @@ def sample(a: Automaton, n: int, *, seed: Seed = None, alpha: float = 1.0,
     [True, True]
     """
     flat, bounds, cut = _sample_flat(a, n, seed=seed, alpha=alpha, max_length=max_length)
-    symbols = tuple(np.array(a.alphabet, dtype=object)[flat].tolist())
-    strings = tuple([symbols[begin:end] for begin, end in bounds])
-    return Samples(strings=strings, cut=cut)
+    return Samples(strings=_as_tuples(a.alphabet, flat, bounds), cut=cut)
+
+
+def _as_tuples(alphabet: tuple[str, ...], flat: np.ndarray,
+               bounds: Bounds) -> tuple[tuple[str, ...], ...]:
+    """The strings ``flat[begin:end]`` as tuples of symbols.
+
+    >>> _as_tuples(("a", "b"), np.array([1, 0, 0]), ([0, 1, 3], [1, 3, 3]))
+    (('b',), ('a', 'a'), ())
+    """
+    if single_characters(alphabet):  # through one str: its characters are the symbols
+        points = np.array([ord(symbol) for symbol in alphabet], dtype="<u4")
+        symbols = tuple(points[flat].tobytes().decode("utf-32-le", errors="surrogatepass"))
+    else:
+        symbols = tuple(np.array(alphabet, dtype=object)[flat].tolist())
+    return tuple([symbols[begin:end] for begin, end in zip(*bounds, strict=True)])

@@ -21,6 +21,7 @@ from strategies import (
 )
 
 import automata as am
+from automata.sampling import sample_codes
 
 P_VALUE = 1e-4  # fixed seeds make every test deterministic; this only guards against bad luck
 
@@ -230,3 +231,15 @@ def test_temper_by_hand():
     assert ties.tolist() == [[0.5, 0.5, 0.0]]
     tiny = am.temper(np.array([1e-300, 1e-310, 0.0]), 50.0)  # no overflow, no NaN
     assert np.isfinite(tiny).all() and tiny[0] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("alphabet", [["a", "é", "😀", "\ud800"], ["the", "c", "a t"]])
+def test_samples_are_the_sampled_codes_as_symbols(alphabet):
+    # one-character alphabets are built through one str, others through a tuple of symbols
+    a = am.from_dict({"kind": "markov", "alphabet": alphabet, "normalize": True,
+                      "start": dict.fromkeys(alphabet, 1),
+                      "next": {s: dict.fromkeys([*alphabet, "$"], 1) for s in alphabet}})
+    codes, _ = sample_codes(a, 200, seed=5)
+    expected = [tuple(alphabet[c] for c in string) for string in codes]
+    assert list(am.sample(a, 200, seed=5)) == expected
+    assert sum(map(len, expected)) > 500
