@@ -7,12 +7,13 @@ import math
 
 import numpy as np
 import pytest
+import scipy.sparse as sparse
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import all_strings, markov_chains, pdfas, probabilistic_automata
 
 import automata as am
-from automata.analysis import check_size, entropy_estimate
+from automata.analysis import check_size, entropy_estimate, solve_visits, state_matrix
 
 GEOMETRIC = am.loads("kind: markov\nalphabet: [x]\nstart: {x: 1.0}\nnext: {x: {x: 0.5, $: 0.5}}")
 LENGTH = 7  # brute-force enumeration length
@@ -171,3 +172,55 @@ def test_mixed_kinds_use_the_kronecker_product():
     enumerated = sum(pa[x] * pb[x] for x in pa)
     assert enumerated - 1e-12 <= am.inner_product(pfa, pdfa) <= enumerated + tail_a + 1e-12
     assert list(itertools.islice(pa, 1)) == [()]
+
+
+@given(probabilistic_automata(max_states=6, max_symbols=3))
+@settings(max_examples=60)
+def test_iterative_visits_match_a_dense_solve(a):
+    moves = state_matrix(a).toarray()
+    reached = am.reachable_states(a)
+    inside = moves[np.ix_(reached, reached)]
+    dense = np.zeros(len(a.states))
+    dense[reached] = np.linalg.solve(np.identity(len(inside)) - inside.T, a.initial[reached])
+    for direct_states in (0, 1000):  # GMRES, sparse LU
+        solved = solve_visits(state_matrix(a), a.initial, direct_states=direct_states)
+        assert solved == pytest.approx(dense, rel=1e-10, abs=1e-12)
+
+
+def _ring(n: int, stay: float, closed: bool) -> sparse.csr_matrix:
+    """States 0 → 1 → … → n−1 (→ 0 when ``closed``), each move with probability ``stay``,
+    numbered in a shuffled order so that the solver has to find the order itself."""
+    label = np.random.default_rng(0).permutation(n)
+    source = np.arange(n if closed else n - 1)
+    return sparse.csr_matrix((np.full(len(source), stay), (label[source], label[(source + 1) % n])),
+                             shape=(n, n)), label
+
+
+@pytest.mark.parametrize("closed", [False, True])
+def test_long_paths_and_cycles_converge_exactly(closed):
+    # 4000 states visited in turn: plain GMRES stalls here, the forward sweep makes it exact
+    n, stay = 4000, 0.9995
+    moves, label = _ring(n, stay, closed)
+    start = np.zeros(n)
+    start[label[0]] = 1.0
+    visits = solve_visits(moves, start, direct_states=0)[label]
+    expected = stay ** np.arange(n) / (1 - stay ** n if closed else 1)
+    assert visits == pytest.approx(expected, rel=1e-10)
+
+
+@pytest.mark.parametrize("direct_states", [0, 1000])
+@pytest.mark.parametrize("loop", [1.0, 1.5])
+def test_visits_that_never_stop_are_refused(direct_states, loop):
+    moves = sparse.csr_matrix([[0.0, 0.5], [0.0, loop]])  # state 1 keeps (or gains) its mass
+    with pytest.raises(am.AutomatonError, match="never stop"):
+        solve_visits(moves, np.array([1.0, 0.0]), direct_states=direct_states)
+
+
+def test_unreachable_states_take_no_part():
+    moves = sparse.csr_matrix([[0.5, 0.0], [0.0, 1.0]])  # state 1 loops forever, unreached
+    assert solve_visits(moves, np.array([1.0, 0.0])).tolist() == [2.0, 0.0]
+
+
+def test_visits_are_solved_once_and_read_only():
+    visits = am.expected_visits(GEOMETRIC)
+    assert am.expected_visits(GEOMETRIC) is visits and not visits.flags.writeable
