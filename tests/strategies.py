@@ -52,8 +52,9 @@ def _alphabet(draw, min_symbols: int, max_symbols: int, tricky: bool) -> list[st
 
 
 def _present(draw, sparsity: float) -> bool:
-    """A move exists with probability about 1 - sparsity (shrinks towards absent)."""
-    return draw(st.floats(0, 1, exclude_max=True)) >= sparsity
+    """A move exists with probability about 1 - sparsity (shrinks towards absent; an integer
+    draw, several times cheaper than a float)."""
+    return draw(st.integers(0, 999)) >= round(1000 * sparsity)
 
 
 def _weight(draw) -> int:
@@ -81,25 +82,52 @@ def _coreachable(successors: dict[str, set[str]], stopping: set[str]) -> set[str
     return found
 
 
+def _size(least: int, most: int) -> st.SearchStrategy[int]:
+    """A number of states spread up to ``most``: Hypothesis favours small integers, and small
+    automata explore little, so half the draws come from the upper half (shrinking still goes
+    towards ``least``)."""
+    return st.integers(least, most) | st.integers((least + most + 1) // 2, most)
+
+
+def _with_first(draw, items: Sequence[str]) -> list[str]:
+    """The first item and any others (start states that keep every state reachable)."""
+    others = draw(st.lists(st.sampled_from(items[1:]), unique=True)) if len(items) > 1 else []
+    return [items[0], *others]
+
+
+def _spanning_moves(draw, states: list[str], alphabet: list[str],
+                    deterministic: bool) -> dict[tuple[str, str], list[str]]:
+    """One move into each state after the first, from an earlier state: every state is reachable
+    from ``states[0]`` whatever the other moves are (reachability built as states are added)."""
+    moves: dict[tuple[str, str], list[str]] = {}
+    for i, state in enumerate(states[1:], start=1):
+        slots = [(source, symbol) for source in states[:i] for symbol in alphabet
+                 if not (deterministic and (source, symbol) in moves)]
+        moves.setdefault(draw(st.sampled_from(slots)), []).append(state)
+    return moves
+
+
 @st.composite
 def _graph(draw, *, min_states: int, max_states: int, min_symbols: int, max_symbols: int,
            sparsity: float, deterministic: bool, tricky: bool = False):
     """States, alphabet, moves {(state, symbol): [targets]} and the set of stopping states.
 
-    Every state gets a stop when it could not reach one otherwise, so all states are co-reachable.
+    Every state is reachable from the first one, and every state gets a stop when it could not
+    reach one otherwise, so all states are co-reachable too.
     """
     _check_sizes(min_states, max_states, min_symbols, max_symbols, sparsity)
     alphabet = draw(_alphabet(min_symbols, max_symbols, tricky))
-    states = [f"q{i}" for i in range(draw(st.integers(min_states, max_states)))]
-    moves: dict[tuple[str, str], list[str]] = {}
+    states = [f"q{i}" for i in range(draw(_size(min_states, max_states)))]
+    moves = _spanning_moves(draw, states, alphabet, deterministic)
     for state in states:
         for symbol in alphabet:
-            if deterministic:
-                targets = [draw(st.sampled_from(states))] if _present(draw, sparsity) else []
-            else:
-                targets = [t for t in states if _present(draw, sparsity)]
-            if targets:
-                moves[state, symbol] = targets
+            if deterministic and (state, symbol) not in moves and _present(draw, sparsity):
+                moves[state, symbol] = [draw(st.sampled_from(states))]
+            elif not deterministic:
+                extra = [t for t in states if _present(draw, sparsity)]
+                targets = moves.get((state, symbol), []) + extra
+                if targets:
+                    moves[state, symbol] = list(dict.fromkeys(targets))
     stopping = {s for s in states if draw(st.booleans())}
     successors = {s: set() for s in states}
     for (state, _), targets in moves.items():
@@ -116,7 +144,7 @@ def _sizes(min_states, max_states, min_symbols, max_symbols, sparsity) -> dict:
 @st.composite
 def dfas(draw, *, min_states: int = 1, max_states: int = 5, min_symbols: int = 1,
          max_symbols: int = 3, sparsity: float = 0.3, tricky_symbols: bool = False):
-    """DFAs whose language is not empty (every state can reach an accepting one)."""
+    """DFAs whose states are all reachable and can all reach an accepting one."""
     alphabet, states, moves, stopping = draw(_graph(
         **_sizes(min_states, max_states, min_symbols, max_symbols, sparsity),
         deterministic=True, tricky=tricky_symbols))
@@ -130,14 +158,15 @@ def dfas(draw, *, min_states: int = 1, max_states: int = 5, min_symbols: int = 1
 @st.composite
 def nfas(draw, *, min_states: int = 1, max_states: int = 4, min_symbols: int = 1,
          max_symbols: int = 3, sparsity: float = 0.6, tricky_symbols: bool = False):
-    """NFAs with one or more start states, every state able to reach an accepting one."""
+    """NFAs with one or more start states (the first state among them), every state reachable
+    and able to reach an accepting one."""
     alphabet, states, moves, stopping = draw(_graph(
         **_sizes(min_states, max_states, min_symbols, max_symbols, sparsity),
         deterministic=False, tricky=tricky_symbols))
     body = {s: {"final": s in stopping, "next": {}} for s in states}
     for (state, symbol), targets in moves.items():
         body[state]["next"][symbol] = targets
-    start = draw(st.lists(st.sampled_from(states), min_size=1, unique=True))
+    start = _with_first(draw, states)
     return automata.from_dict({"kind": "nfa", "alphabet": alphabet, "start": start,
                                "states": body})
 
@@ -160,11 +189,12 @@ def _probabilistic_body(draw, states, moves, stopping) -> dict:
 @st.composite
 def pfas(draw, *, min_states: int = 1, max_states: int = 4, min_symbols: int = 1,
          max_symbols: int = 3, sparsity: float = 0.6, tricky_symbols: bool = False):
-    """PFAs (several targets per symbol, a start distribution) that stop with probability 1."""
+    """PFAs (several targets per symbol, a start distribution) that stop with probability 1, every
+    state reachable."""
     alphabet, states, moves, stopping = draw(_graph(
         **_sizes(min_states, max_states, min_symbols, max_symbols, sparsity),
         deterministic=False, tricky=tricky_symbols))
-    starts = draw(st.lists(st.sampled_from(states), min_size=1, unique=True))
+    starts = _with_first(draw, states)
     start = _normalised({s: _weight(draw) for s in starts})
     return automata.from_dict({"kind": "pfa", "alphabet": alphabet, "start": start,
                                "states": _probabilistic_body(draw, states, moves, stopping)})
@@ -173,7 +203,8 @@ def pfas(draw, *, min_states: int = 1, max_states: int = 4, min_symbols: int = 1
 @st.composite
 def pdfas(draw, *, min_states: int = 1, max_states: int = 5, min_symbols: int = 1,
           max_symbols: int = 3, sparsity: float = 0.3, tricky_symbols: bool = False):
-    """PDFAs (one target per symbol, one start state) that stop with probability 1."""
+    """PDFAs (one target per symbol, one start state) that stop with probability 1, every state
+    reachable."""
     alphabet, states, moves, stopping = draw(_graph(
         **_sizes(min_states, max_states, min_symbols, max_symbols, sparsity),
         deterministic=True, tricky=tricky_symbols))
@@ -184,9 +215,13 @@ def pdfas(draw, *, min_states: int = 1, max_states: int = 5, min_symbols: int = 
 @st.composite
 def markov_chains(draw, *, min_symbols: int = 1, max_symbols: int = 4, sparsity: float = 0.3,
                   tricky_symbols: bool = False):
-    """First-order Markov chains over their symbols, ``$`` ending the string."""
+    """First-order Markov chains over their symbols, ``$`` ending the string; every symbol can
+    occur."""
     alphabet = draw(_alphabet(min_symbols, max_symbols, tricky_symbols))
-    follows = {s: [t for t in alphabet if _present(draw, sparsity)] for s in alphabet}
+    spanning = _spanning_moves(draw, alphabet, ["next"], deterministic=False)
+    follows = {s: list(dict.fromkeys(spanning.get((s, "next"), []) +
+                                     [t for t in alphabet if _present(draw, sparsity)]))
+               for s in alphabet}
     stopping = {s for s in alphabet if draw(st.booleans())}
     stopping |= set(alphabet) - _coreachable({s: set(ts) for s, ts in follows.items()}, stopping)
     rows = {}
@@ -194,7 +229,7 @@ def markov_chains(draw, *, min_symbols: int = 1, max_symbols: int = 4, sparsity:
         weights = {t: _weight(draw) for t in follows[symbol]}
         weights |= {"$": _weight(draw)} if symbol in stopping else {}
         rows[symbol] = _normalised(weights)
-    firsts = draw(st.lists(st.sampled_from(alphabet), min_size=1, unique=True))
+    firsts = _with_first(draw, alphabet)
     start = _normalised({s: _weight(draw) for s in firsts})
     return automata.from_dict({"kind": "markov", "alphabet": alphabet, "start": start,
                                "next": rows})
@@ -209,6 +244,20 @@ def probabilistic_automata(**sizes) -> st.SearchStrategy[automata.Automaton]:
 def any_automata(**sizes) -> st.SearchStrategy[automata.Automaton]:
     """Any kind of automaton of the given sizes."""
     return st.one_of(dfas(**sizes), nfas(**sizes), probabilistic_automata(**sizes))
+
+
+def over_one_alphabet(first: st.SearchStrategy, *others) -> st.SearchStrategy[tuple]:
+    """Tuples ``(a, b, ...)`` over one alphabet: ``a`` from ``first``, then each of ``others`` is
+    called with ``len(a.alphabet)`` for the strategy of the next one (non-tricky alphabets of one
+    size are the same).
+
+    >>> from hypothesis import given
+    >>> @given(over_one_alphabet(pdfas(), lambda n: pdfas(min_symbols=n, max_symbols=n)))
+    ... def test(pair):
+    ...     assert pair[0].alphabet == pair[1].alphabet
+    """
+    return first.flatmap(lambda a: st.tuples(st.just(a), *(other(len(a.alphabet))
+                                                          for other in others)))
 
 
 def all_strings(alphabet: Sequence[str], max_length: int,

@@ -10,7 +10,7 @@ import pytest
 import scipy.sparse as sparse
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from strategies import all_strings, markov_chains, pdfas, probabilistic_automata
+from strategies import all_strings, markov_chains, over_one_alphabet, pdfas, probabilistic_automata
 
 import automata as am
 from automata.analysis import check_size, entropy_estimate, solve_visits, state_matrix
@@ -33,14 +33,22 @@ def test_hand_worked_values():
     assert am.most_probable_string(GEOMETRIC) == (("x",), 0.5)
 
 
-@given(probabilistic_automata(max_states=3, max_symbols=2),
-       probabilistic_automata(max_states=3, max_symbols=2))
-@settings(max_examples=40)
-def test_inner_product_matches_enumeration_plus_tail_bound(a, b):
-    if a.alphabet != b.alphabet:
+def small(n: int | None = None) -> st.SearchStrategy[am.Automaton]:
+    """Small probabilistic automata (over ``n`` symbols when given) for enumeration."""
+    return probabilistic_automata(max_states=3, min_symbols=n or 1, max_symbols=n or 2)
+
+
+def test_different_alphabets_are_an_error():
+    other = am.loads("kind: markov\nalphabet: [y]\nstart: {y: 1.0}\nnext: {y: {$: 1.0}}")
+    for distance in (am.inner_product, am.l2_distance, am.kl_divergence):
         with pytest.raises(am.AutomatonError, match="alphabets differ"):
-            am.inner_product(a, b)
-        return
+            distance(GEOMETRIC, other)
+
+
+@given(over_one_alphabet(small(), small))
+@settings(max_examples=40)
+def test_inner_product_matches_enumeration_plus_tail_bound(pair):
+    a, b = pair
     pa, tail_a = brute(a)
     pb, tail_b = brute(b)
     enumerated = sum(pa[x] * pb[x] for x in pa)
@@ -49,24 +57,21 @@ def test_inner_product_matches_enumeration_plus_tail_bound(a, b):
     assert am.inner_product(a, b) == pytest.approx(am.inner_product(b, a), abs=1e-12)
 
 
-@given(probabilistic_automata(max_states=3, max_symbols=2),
-       probabilistic_automata(max_states=3, max_symbols=2),
-       probabilistic_automata(max_states=3, max_symbols=2))
+@given(over_one_alphabet(small(), small, small))
 @settings(max_examples=30)
-def test_l2_is_a_metric(a, b, c):
+def test_l2_is_a_metric(triple):
+    a, b, c = triple
     assert am.l2_distance(a, a) == pytest.approx(0.0, abs=1e-6)
-    if not a.alphabet == b.alphabet == c.alphabet:
-        return
     ab, bc, ac = am.l2_distance(a, b), am.l2_distance(b, c), am.l2_distance(a, c)
     assert ab == pytest.approx(am.l2_distance(b, a), abs=1e-9)
     assert ac <= ab + bc + 1e-6
 
 
-@given(pdfas(max_states=3, max_symbols=2), pdfas(max_states=3, max_symbols=2))
+@given(over_one_alphabet(pdfas(max_states=3, max_symbols=2),
+                         lambda n: pdfas(max_states=3, min_symbols=n, max_symbols=n)))
 @settings(max_examples=40)
-def test_l2_and_kl_match_enumeration(a, b):
-    if a.alphabet != b.alphabet:
-        return
+def test_l2_and_kl_match_enumeration(pair):
+    a, b = pair
     pa, tail_a = brute(a, 8)
     pb, tail_b = brute(b, 8)
     squared = sum((pa[x] - pb[x]) ** 2 for x in pa)
@@ -88,9 +93,8 @@ def test_l2_and_kl_match_enumeration(a, b):
 def test_equivalence_agrees_with_l2(a, data):
     copy = am.from_dict(am.to_dict(a))
     assert am.equivalent(a, copy) and am.l2_distance(a, copy) < 1e-6
-    other = data.draw(pdfas(max_states=4, max_symbols=2))
-    if other.alphabet != a.alphabet:
-        return
+    n = len(a.alphabet)
+    other = data.draw(pdfas(max_states=4, min_symbols=n, max_symbols=n))
     same = am.equivalent(a, other, atol=1e-9)
     assert same == (am.l2_distance(a, other) < 1e-6)
 

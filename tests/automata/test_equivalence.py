@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from strategies import all_strings, dfas, markov_chains, nfas, pdfas, pfas
+from strategies import all_strings, dfas, markov_chains, nfas, over_one_alphabet, pdfas, pfas
 
 import automata as am
 
@@ -33,11 +33,6 @@ def brute_witness(a: am.Automaton, b: am.Automaton, max_length: int) -> tuple | 
     return strings[int(np.argmax(differs))] if differs.any() else None
 
 
-def pairs(first: st.SearchStrategy, second) -> st.SearchStrategy:
-    """(a, b) with b drawn over the same alphabet as a."""
-    return first.flatmap(lambda a: st.tuples(st.just(a), second(len(a.alphabet))))
-
-
 def perturbed(a: am.Automaton, state: int) -> am.Automaton:
     """``a`` as a PFA where one state moves half of its largest weight (a move or the stop) to
     another of its weights; with no other, to its stop or else to a new loop on the first
@@ -58,8 +53,8 @@ def perturbed(a: am.Automaton, state: int) -> am.Automaton:
 
 
 @settings(max_examples=40)
-@given(pairs(pfas(max_states=3, max_symbols=2),
-             lambda n: pfas(max_states=3, min_symbols=n, max_symbols=n)))
+@given(over_one_alphabet(pfas(max_states=3, max_symbols=2),
+                         lambda n: pfas(max_states=3, min_symbols=n, max_symbols=n)))
 def test_tzeng_agrees_with_brute_force_on_random_pairs(pair):
     a, b = pair
     check_witness(a, b)
@@ -89,8 +84,8 @@ def check_witness(a: am.Automaton, b: am.Automaton) -> None:
 
 
 @settings(max_examples=40)
-@given(pairs(pdfas(max_states=3, max_symbols=2),
-             lambda n: pdfas(max_states=3, min_symbols=n, max_symbols=n)))
+@given(over_one_alphabet(pdfas(max_states=3, max_symbols=2),
+                         lambda n: pdfas(max_states=3, min_symbols=n, max_symbols=n)))
 def test_deterministic_pairs_find_the_shortest_differing_prefix(pair):
     a, b = pair
     witness = am.distinguishing_string(a, b, atol=ATOL)
@@ -107,9 +102,10 @@ def test_deterministic_pairs_find_the_shortest_differing_prefix(pair):
                            am.next_symbol_distribution(b, shorter), rtol=0, atol=ATOL)
 
 
-@given(pairs(st.one_of(dfas(max_states=3, max_symbols=2), nfas(max_states=3, max_symbols=2)),
-             lambda n: st.one_of(dfas(max_states=3, min_symbols=n, max_symbols=n),
-                                 nfas(max_states=3, min_symbols=n, max_symbols=n))))
+@given(over_one_alphabet(
+    st.one_of(dfas(max_states=3, max_symbols=2), nfas(max_states=3, max_symbols=2)),
+    lambda n: st.one_of(dfas(max_states=3, min_symbols=n, max_symbols=n),
+                        nfas(max_states=3, min_symbols=n, max_symbols=n))))
 def test_language_equivalence_agrees_with_brute_force(pair):
     a, b = pair
     witness = am.distinguishing_string(a, b)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from hypothesis import given, settings
-from strategies import all_strings, dfas, nfas
+from strategies import all_strings, dfas, nfas, over_one_alphabet
 
 import automata as am
 from automata.operations import product
@@ -51,11 +51,11 @@ def test_minimal_dfas_of_equivalent_languages_are_isomorphic(n):
         assert np.array_equal(m1.final, other.final)
 
 
-@given(dfas(max_states=4, max_symbols=2), nfas(max_states=3, max_symbols=2))
+@given(over_one_alphabet(dfas(max_states=4, max_symbols=2),
+                         lambda n: nfas(max_states=3, min_symbols=n, max_symbols=n)))
 @settings(max_examples=50)
-def test_boolean_operations_match_sets(a, b):
-    if a.alphabet != b.alphabet:
-        return
+def test_boolean_operations_match_sets(pair):
+    a, b = pair
     everything = set(all_strings(a.alphabet, LENGTH))
     la, lb = language(a), language(b)
     assert language(am.intersection(a, b)) == la & lb

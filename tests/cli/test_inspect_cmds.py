@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import automata as am
@@ -41,7 +42,10 @@ def test_inspect_writes_json_and_html(capsys, quotes_run, tmp_path):
     assert code == 0, err
     assert "probe accuracy" in out and "group inside" in out and "inspect.html" in out
     document = json.loads((tmp_path / "inspect.json").read_text())
-    assert 0.0 <= document["probe"]["accuracy"] <= 1.0
+    probe = document["probe"]
+    counts = np.array(probe["confusion"]["counts"])
+    assert probe["accuracy"] == pytest.approx(np.trace(counts) / counts.sum())
+    assert counts.sum() == probe["n_test"] > 0
     assert document["settings"]["seed"] == 1
     assert list(document["groups"]) == ["inside"]
     assert document["groups"]["inside"]["states"] == ["inside"]
