@@ -2,4 +2,5 @@
 
 from automimic.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # not when a worker process of ``pautomac --jobs`` imports this module
+    raise SystemExit(main())

@@ -49,3 +49,20 @@ def inverse_temperature(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number ≥ 0 or inf (got {text!r})")
     return value
 
+
+
+def number_list(text: str) -> tuple[int, ...]:
+    """Whole numbers ≥ 1 and ranges, comma-separated: ``1,3-5`` (sorted, each once).
+
+    >>> number_list("7,1,3-5")
+    (1, 3, 4, 5, 7)
+    """
+    numbers: set[int] = set()
+    for part in text.split(","):
+        first, _, last = part.strip().partition("-")
+        low = positive(first)
+        high = positive(last) if last else low
+        if high < low:
+            raise argparse.ArgumentTypeError(f"expected a range low-high (got {part.strip()!r})")
+        numbers.update(range(low, high + 1))
+    return tuple(sorted(numbers))

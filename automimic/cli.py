@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from automimic import __version__
 
 COMMAND_MODULES = (
-    "automata_cmds", "analysis_cmds", "neural_cmds", "compare_cmds", "inspect_cmds",
+    "automata_cmds", "analysis_cmds", "neural_cmds", "compare_cmds", "inspect_cmds", "pautomac_cmds",
 )
 
 

@@ -65,17 +65,17 @@ OPTIONS = (
 
 
 def add_training_options(parser: argparse.ArgumentParser) -> None:
-    """Add the model and training options to ``parser``, in two help groups.
+    """Add the model and training options to ``parser``, in two help groups, and ``--device``.
 
-    Options not given are absent from the parsed namespace (the config's default applies, or
-    the saved one on resume); ``none`` gives None to a field that admits it.
+    Options not given are absent from the parsed namespace (the config's default applies, or the
+    saved one on resume); ``none`` gives None to a field that admits it.
 
     Examples
     --------
     >>> parser = argparse.ArgumentParser()
     >>> add_training_options(parser)
     >>> vars(parser.parse_args(["--hidden", "8", "--patience", "none"]))
-    {'hidden_size': 8, 'patience': None}
+    {'device': 'auto', 'hidden_size': 8, 'patience': None}
     """
     groups = {key: parser.add_argument_group(title) for key, title in GROUP_TITLES.items()}
     for option in OPTIONS:
@@ -88,6 +88,8 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
                                         type=_FieldType(option), metavar=option.field.upper(),
                                         help=option.help)
         action.config_option = option  # read by the help formatter
+    groups[TRAINING].add_argument("--device", default="auto",
+                                  help="auto, cpu, cuda or cuda:N (auto)")
     parser.formatter_class = ConfigDefaultsHelpFormatter
 
 
@@ -135,6 +137,26 @@ def configs_from_args(args: argparse.Namespace):
     """
     chosen = chosen_options(args)
     return build_configs(chosen["model"], chosen["training"])
+
+
+def check_device(device: str) -> None:
+    """Refuse (CliError) a ``--device`` this machine does not have, before anything is written.
+
+    Examples
+    --------
+    >>> check_device("cpu")
+    >>> check_device("foo")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    automimic.errors.CliError: --device foo: unknown device 'foo' (expected auto, cpu, ...)
+    """
+    from neural import resolve_device
+
+    try:
+        resolve_device(device)
+    except ValueError as err:
+        hint = "" if str(err).startswith("unknown device") else "; use --device cpu or auto"
+        raise CliError(f"--device {device}: {err}{hint}") from None
 
 
 def config_class(group: str) -> type:

@@ -53,7 +53,6 @@ def _add_run(subparsers: argparse._SubParsersAction) -> None:
         kind = count if name in ("n_samples", "seed") else positive
         parser.add_argument(f"--{name.replace('_', '-')}", type=kind, default=default,
                             help=f"{text} ({default})")
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (auto)")
     parser.add_argument("--force", action="store_true",
                         help="replace the run in --out instead of resuming it")
     parser.add_argument("--quiet", action="store_true", help="no training progress bar")
@@ -148,9 +147,8 @@ def run_pipeline(args: argparse.Namespace) -> int:
     """``automimic run``: every stage, progress at each, the report's path at the end."""
     import automata as am
     import neural
-    from automimic.commands.neural_cmds import check_device
     from automimic.pipeline import RunOptions, check_folder, run
-    from automimic.training_options import build_configs, chosen_options
+    from automimic.training_options import build_configs, check_device, chosen_options
 
     path = Path(args.file) if args.file else example_path(DEFAULT_EXAMPLE)
     if not path.exists():

@@ -18,7 +18,12 @@ import numpy as np
 
 from automimic.arguments import count, inverse_temperature, positive
 from automimic.errors import CliError
-from automimic.training_options import add_training_options, build_configs, chosen_options
+from automimic.training_options import (
+    add_training_options,
+    build_configs,
+    check_device,
+    chosen_options,
+)
 
 RUN_FILES = ("model.pt", "training.pt", "history.json", "train.txt", "val.txt", "corpus.json")
 CORPUS_FILE = "corpus.json"
@@ -62,7 +67,6 @@ def _add_train(subparsers: argparse._SubParsersAction) -> None:
                        help="validation strings (2000): they choose the best epoch and stop "
                             "training early")
     train.add_argument("--seed", type=count, default=0, help="random seed (0)")
-    train.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (auto)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.add_argument("--resume", action="store_true", help="continue the run in --out")
     train.add_argument("--force", action="store_true", help="replace the run in --out")
@@ -130,26 +134,6 @@ def _check_train_options(args: argparse.Namespace, out: Path) -> None:
         raise CliError("--resume and --force contradict each other: choose one")
     check_device(args.device)
     check_folder(out, f"--out {out}")
-
-
-def check_device(device: str) -> None:
-    """Refuse (CliError) a ``--device`` this machine does not have, before anything is written.
-
-    Examples
-    --------
-    >>> check_device("cpu")
-    >>> check_device("foo")  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    automimic.errors.CliError: --device foo: unknown device 'foo' (expected auto, cpu, ...)
-    """
-    from neural import resolve_device
-
-    try:
-        resolve_device(device)
-    except ValueError as err:
-        hint = "" if str(err).startswith("unknown device") else "; use --device cpu or auto"
-        raise CliError(f"--device {device}: {err}{hint}") from None
 
 
 def _check_run_folder(args: argparse.Namespace, out: Path) -> None:

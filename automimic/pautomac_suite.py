@@ -1,0 +1,372 @@
+"""The PAutomaC competition (Verwer, Eyraud & de la Higuera, ICGI 2012), one job per problem.
+
+Problem ``N`` of a folder is four files: ``N.pautomac.train`` and ``N.pautomac.test`` (strings),
+``N.pautomac_solution.txt`` (the true probability of each test string) and
+``N.pautomac_model.txt`` (the true automaton). :func:`solve` holds out a seeded tenth of the
+training strings for validation, trains the RNN on the rest, fits the n-gram baseline on the same
+split, and scores the test strings with the competition's perplexity against the solution file,
+beside the true model's own. :func:`run_suite` runs the jobs (in this process, in parallel
+processes, or on a Dask cluster), writes each result as soon as it is done, and skips the problems
+already done with the same settings.
+
+The output folder holds ``settings.json`` (the settings of every result in it), one run folder
+``N/`` per problem (``model.pt``, ``training.pt`` to resume, ``history.json``, ``result.json``),
+and ``results.json``, ``results.csv`` and ``report.html`` over every finished problem. The data
+folder and the output folder must be reachable at the same paths from Dask workers.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from automata.loading import write_atomic
+from automimic.errors import CliError
+
+FILES = {"train": "{}.pautomac.train", "test": "{}.pautomac.test",
+         "solution": "{}.pautomac_solution.txt", "model": "{}.pautomac_model.txt"}
+SETTINGS_FILE = "settings.json"
+RESULT_FILE = "result.json"
+SUMMARY_FILES = ("results.json", "results.csv", "report.html")
+RUN_FILES = ("model.pt", "training.pt", "history.json", RESULT_FILE)  # in each problem's folder
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Problem ``number`` of the data folder ``folder``."""
+
+    number: int
+    folder: Path
+
+    def path(self, kind: str) -> Path:
+        """The file of ``kind`` (train, test, solution or model).
+
+        >>> Problem(3, Path("data")).path("solution").as_posix()
+        'data/3.pautomac_solution.txt'
+        """
+        return self.folder / FILES[kind].format(self.number)
+
+
+@dataclass(frozen=True)
+class SuiteSettings:
+    """What every problem is solved with: the RNNConfig and TrainConfig fields, the seed of the
+    validation split and of training, the held-out fraction; ``device`` does not count as a
+    setting of the results."""
+
+    model: dict
+    training: dict
+    seed: int = 0
+    val_fraction: float = 0.1
+    device: str = "auto"
+
+    def record(self) -> dict:
+        """The settings that decide the results (what a second run must match)."""
+        return {key: value for key, value in asdict(self).items() if key != "device"}
+
+
+# ------------------------------------------------------------------------------ the data folder
+
+
+def find_problems(folder: Path, numbers: Sequence[int] | None) -> list[Problem]:
+    """The problems of ``folder`` (``numbers``, or every one with a train file), each checked:
+    all four files there, the test and solution counts equal, one alphabet size. A bad folder is
+    one CliError naming the file."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise CliError(f"{folder}: not a folder (expected the PAutomaC problems N.pautomac.*)")
+    if numbers is None:
+        numbers = sorted(int(m.group(1)) for path in folder.iterdir()
+                         if (m := re.fullmatch(r"(\d+)\.pautomac\.train", path.name)))
+        if not numbers:
+            raise CliError(f"{folder}: no PAutomaC problem (no file N.pautomac.train)")
+    problems = [Problem(number, folder) for number in numbers]
+    for problem in problems:
+        check_problem(problem)
+    return problems
+
+
+def check_problem(problem: Problem) -> None:
+    """Refuse (CliError naming the file) a problem with a file missing or not matching the others.
+
+    The training strings are read in full by the job; here only their header.
+    """
+    from automata import pautomac
+
+    if not any(problem.path(kind).exists() for kind in FILES):
+        raise CliError(f"{problem.folder}: no problem {problem.number} (no file "
+                       f"{problem.number}.pautomac.*)")
+    for kind in FILES:
+        if not problem.path(kind).is_file():
+            raise CliError(f"{problem.path(kind)}: no such file (problem {problem.number} needs "
+                           f"{', '.join(FILES[k].format(problem.number) for k in FILES)})")
+    n_symbols = _train_symbols(problem.path("train"))
+    test = pautomac.read_strings(problem.path("test"))
+    if test.n_symbols != n_symbols:
+        raise CliError(f"{problem.path('test')}: {test.n_symbols} symbols, but "
+                       f"{problem.path('train')} has {n_symbols}")
+    solution = pautomac.read_solution(problem.path("solution"))
+    if len(solution) != len(test):
+        raise CliError(f"{problem.path('solution')}: {len(solution)} probabilities for "
+                       f"{len(test)} test strings in {problem.path('test')}")
+    pautomac.read_model(problem.path("model"), n_symbols=n_symbols)
+
+
+def _train_symbols(path: Path) -> int:
+    """The alphabet size in the header ``count alphabet-size`` of a string file."""
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        header = handle.readline().split()
+    if len(header) != 2 or not all(h.isdigit() for h in header):
+        raise CliError(f"{path}:1: the first line must be 'count alphabet-size' (got "
+                       f"{' '.join(header)!r})")
+    return int(header[1])
+
+
+# ----------------------------------------------------------------------------- one problem
+
+
+def holdout(strings: Sequence, fraction: float, seed: int) -> tuple[list, list]:
+    """A seeded split of ``strings``: (the rest, ``fraction`` of them, at least one).
+
+    >>> holdout(list("abcdefghij"), 0.2, 0)
+    (['c', 'h', 'd', 'f', 'j', 'a', 'i', 'b'], ['e', 'g'])
+    """
+    order = np.random.default_rng(seed).permutation(len(strings))
+    n_val = max(1, int(round(len(strings) * fraction)))
+    return [strings[i] for i in order[n_val:]], [strings[i] for i in order[:n_val]]
+
+
+def solve(problem: Problem, settings: SuiteSettings, out: Path, *, quiet: bool = True) -> dict:
+    """Train, score and compare on one problem; writes ``out/N/result.json`` and returns it.
+
+    An interrupted training resumes from ``out/N/training.pt``.
+    """
+    import automata as am
+    import neural
+    from automata import pautomac
+    from automimic.pipeline import stage_seeds
+    from compare.comparison import fit_baseline
+    from compare.formatting import jsonable
+    from compare.metrics import pautomac_perplexity
+
+    started = time.perf_counter()
+    run_dir = Path(out) / str(problem.number)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    strings = pautomac.read_strings(problem.path("train"))
+    test = pautomac.read_strings(problem.path("test")).strings
+    truth = pautomac.read_model(problem.path("model"), n_symbols=strings.n_symbols,
+                                name=f"PAutomaC {problem.number}")
+    seeds = stage_seeds(settings.seed)
+    train, val = holdout(strings.strings, settings.val_fraction, seeds["val"])
+    solution = np.log(pautomac.read_solution(problem.path("solution")))
+    baseline, info = fit_baseline(truth, train, val)
+    model = neural.train(train, val, truth.alphabet, neural.RNNConfig(**settings.model),
+                         neural.TrainConfig(**settings.training), seed=seeds["model"],
+                         device=settings.device, run_dir=run_dir, quiet=quiet,
+                         resume=(run_dir / "training.pt").exists())
+    perplexity = {role: pautomac_perplexity(solution, logs, test) for role, logs in (
+        ("true", am.log_probability(truth, test)), ("solution", solution),
+        ("model", model.log_probability(test)), ("baseline", am.log_probability(baseline, test)))}
+    result = {
+        "problem": problem.number,
+        "true_perplexity": perplexity["true"],
+        "model_perplexity": perplexity["model"],
+        "baseline_perplexity": perplexity["baseline"],
+        "model_ratio": perplexity["model"] / perplexity["true"],
+        "baseline_ratio": perplexity["baseline"] / perplexity["true"],
+        "solution_perplexity": perplexity["solution"],
+        "baseline": info["label"],
+        "epochs": len(model.history["val_bits"]),
+        "best_epoch": int(model.history.get("best_epoch", -1)) + 1,
+        "n_train": len(train), "n_val": len(val), "n_test": len(test),
+        "seconds": time.perf_counter() - started,
+        "settings": settings.record(),
+    }
+    write_atomic(run_dir / RESULT_FILE, json.dumps(jsonable(result), indent=2) + "\n")
+    return result
+
+
+def _job(problem: Problem, settings: SuiteSettings, out: Path, quiet: bool) -> dict:
+    """:func:`solve` with one torch thread, in a worker process; a user error (a bad file)
+    comes back as ``{"error": message}``, since exceptions do not all cross processes."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return solve(problem, settings, out, quiet=quiet)
+    except (ValueError, OSError) as error:
+        return {"problem": problem.number, "error": str(error)}
+    finally:
+        torch.set_num_threads(threads)
+
+
+# ------------------------------------------------------------------------------------ the suite
+
+
+def run_suite(problems: Sequence[Problem], settings: SuiteSettings, out: Path, *, jobs: int = 1,
+              scheduler: str | None = None, force: bool = False, quiet: bool = False,
+              say: Callable[[str], None] = print) -> list[dict]:
+    """Solve every problem not yet solved in ``out``; returns the results of ``problems``.
+
+    ``jobs`` parallel processes here, or the workers of the Dask cluster at ``scheduler``. After
+    each problem, ``results.json``, ``results.csv`` and ``report.html`` are written again.
+    """
+    record = settings.record()
+    prepare_output(out, record, force=force)
+    done = {p.number: r for p in problems if (r := read_result(out / str(p.number))) is not None}
+    todo = [p for p in problems if p.number not in done]
+    if done:
+        say(f"{len(done)} of {len(problems)} problems already solved in {out} "
+            f"(problem {', '.join(map(str, done))}): skipped")
+    where = (f"on the Dask cluster at {scheduler}" if scheduler else
+             f"in {min(jobs, len(todo))} processes" if jobs > 1 and len(todo) > 1 else "here")
+    if todo:
+        say(f"solving {len(todo)} problems {where}")
+    for finished, result in enumerate(_dispatch(todo, settings, out, jobs, scheduler, quiet, say),
+                                      start=1):
+        if "error" in result:
+            raise CliError(result["error"])
+        done[result["problem"]] = result
+        write_summary(out, record)
+        say(f"[{finished}/{len(todo)}] {progress_line(result)}")
+    if not todo:
+        write_summary(out, record)
+    return [done[p.number] for p in problems]
+
+
+def progress_line(result: dict) -> str:
+    """One finished problem in words.
+
+    >>> progress_line({"problem": 1, "true_perplexity": 30.0, "model_perplexity": 30.3,
+    ...                "baseline_perplexity": 31.5, "model_ratio": 1.01, "baseline_ratio": 1.05,
+    ...                "seconds": 61.2})
+    'problem 1: RNN 30.300 (1.0100 × true), n-gram 31.500 (1.0500 × true), true 30.000; 61 s'
+    """
+    return (f"problem {result['problem']}: RNN {result['model_perplexity']:.3f} "
+            f"({result['model_ratio']:.4f} × true), n-gram {result['baseline_perplexity']:.3f} "
+            f"({result['baseline_ratio']:.4f} × true), true {result['true_perplexity']:.3f}; "
+            f"{result['seconds']:.0f} s")
+
+
+def _dispatch(todo: Sequence[Problem], settings: SuiteSettings, out: Path, jobs: int,
+              scheduler: str | None, quiet: bool, say: Callable[[str], None]) -> Iterator[dict]:
+    """The results of ``todo`` as they finish."""
+    if scheduler is not None:
+        yield from _on_cluster(todo, settings, out, scheduler)
+    elif jobs > 1 and len(todo) > 1:
+        with ProcessPoolExecutor(max_workers=min(jobs, len(todo))) as pool:
+            futures = [pool.submit(_job, p, settings, out, True) for p in todo]
+            try:
+                for future in as_completed(futures):
+                    yield future.result()
+            finally:
+                for future in futures:
+                    future.cancel()
+    else:
+        for problem in todo:
+            say(f"problem {problem.number}: training")
+            yield _job(problem, settings, out, quiet)
+
+
+def _on_cluster(todo: Sequence[Problem], settings: SuiteSettings, out: Path,
+                scheduler: str) -> Iterator[dict]:
+    try:
+        from distributed import Client
+        from distributed import as_completed as completed
+    except ImportError:
+        raise CliError(f"--scheduler {scheduler}: needs dask.distributed "
+                       "(pip install 'automimic[cluster]')") from None
+    try:
+        client = Client(scheduler, timeout="10s")
+    except (OSError, TimeoutError) as error:
+        raise CliError(f"--scheduler {scheduler}: cannot reach the Dask scheduler ({error})") from None
+    with client:
+        futures = [client.submit(_job, p, settings, Path(out).resolve(), True, pure=False)
+                   for p in todo]
+        try:
+            for future in completed(futures):
+                yield future.result()
+        finally:
+            client.cancel(futures)
+
+
+# ------------------------------------------------------------------------------ the output folder
+
+
+def prepare_output(out: Path, record: dict, *, force: bool) -> None:
+    """Make ``out`` ready for results with ``record``'s settings; refuse (CliError) a folder with
+    results of other settings unless ``force``, which removes only the files the suite writes."""
+    path = out / SETTINGS_FILE
+    previous = _read_json(path) if path.exists() else None
+    if force:
+        _clear(out)
+    elif previous is not None and previous != record:
+        changed = sorted(_changed(previous, record))
+        raise CliError(f"{out} holds results of other settings ({', '.join(changed)} differ): "
+                       "replace them with --force or choose another --out")
+    elif previous is None and any(_problem_folders(out)):
+        raise CliError(f"{out} holds problem folders but no {SETTINGS_FILE}: replace them with "
+                       "--force or choose another --out")
+    out.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, json.dumps(record, indent=2) + "\n")
+
+
+def _changed(previous: dict, record: dict, prefix: str = "") -> Iterator[str]:
+    """The keys (``training.lr``) whose values differ.
+
+    >>> sorted(_changed({"a": 1, "m": {"x": 1, "y": 2}}, {"a": 1, "m": {"x": 3}}))
+    ['m.x', 'm.y']
+    """
+    for key in set(previous) | set(record):
+        old, new = previous.get(key), record.get(key)
+        if isinstance(old, dict) and isinstance(new, dict):
+            yield from _changed(old, new, f"{prefix}{key}.")
+        elif old != new:
+            yield prefix + key
+
+
+def _clear(out: Path) -> None:
+    for name in (SETTINGS_FILE, *SUMMARY_FILES):
+        (out / name).unlink(missing_ok=True)
+    for folder in _problem_folders(out):
+        for name in RUN_FILES:
+            (folder / name).unlink(missing_ok=True)
+
+
+def _problem_folders(out: Path) -> list[Path]:
+    if not out.is_dir():
+        return []
+    return sorted((p for p in out.iterdir() if p.is_dir() and p.name.isdigit()),
+                  key=lambda p: int(p.name))
+
+
+def read_result(run_dir: Path) -> dict | None:
+    """The result of a finished problem's folder, or None."""
+    path = run_dir / RESULT_FILE
+    return _read_json(path) if path.exists() else None
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as error:
+        raise CliError(f"{path}: corrupt results file ({error}); replace it with --force") from None
+
+
+def write_summary(out: Path, record: dict) -> None:
+    """``results.json``, ``results.csv`` and ``report.html`` over every finished problem."""
+    from automimic.pautomac_report import csv_text, report_html
+
+    results = [r for folder in _problem_folders(out) if (r := read_result(folder)) is not None]
+    document = {"settings": record,
+                "problems": [{k: v for k, v in r.items() if k != "settings"} for r in results]}
+    write_atomic(out / "results.json", json.dumps(document, indent=2) + "\n")
+    write_atomic(out / "results.csv", csv_text(document["problems"]))
+    write_atomic(out / "report.html", report_html(document))

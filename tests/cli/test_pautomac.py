@@ -1,0 +1,199 @@
+"""``automimic pautomac`` on small problems written by the tests with the project's PAutomaC writers:
+the true perplexity is the hand-computed one, finished problems are skipped, other settings need
+--force, parallel processes and a Dask cluster give the results of one process, bad folders are
+one line naming the file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import automata as am
+import neural
+from automata import pautomac
+from automimic.cli import main
+from compare.metrics import pautomac_perplexity
+
+# one state: stop 1/4, "0" with 1/2, "1" with 1/4, so P(x) = 2^(-#0) 4^(-#1) / 4
+PFA = """kind: pfa
+alphabet: ["0", "1"]
+start: q
+states:
+  q: {final: 0.25, next: {"0": {q: 0.5}, "1": {q: 0.25}}}
+"""
+TEST = [(), ("0",), ("1",), ("0", "0"), ("0", "1"), ("1", "0"), ("1", "1", "0")]
+TINY = ("--hidden", "4", "--epochs", "2", "--batch-size", "16", "--quiet")
+
+
+def hand_probability(x: tuple[str, ...]) -> float:
+    return 0.5 ** x.count("0") * 0.25 ** x.count("1") * 0.25
+
+
+def write_problem(folder: Path, number: int, *, n_train: int = 60) -> None:
+    """Problem ``number``: the model, sampled training strings, the test strings, the solution."""
+    truth = am.loads(PFA)
+    folder.mkdir(parents=True, exist_ok=True)
+    pautomac.write_model(truth, folder / f"{number}.pautomac_model.txt")
+    train = list(am.sample(truth, n_train, seed=number).strings)
+    pautomac.write_strings(train, truth.alphabet, folder / f"{number}.pautomac.train")
+    pautomac.write_strings(TEST, truth.alphabet, folder / f"{number}.pautomac.test")
+    pautomac.write_solution([hand_probability(x) for x in TEST],
+                            folder / f"{number}.pautomac_solution.txt")
+
+
+def run(capsys, data: Path, out: Path, *options: str) -> tuple[int, str]:
+    code = main(["pautomac", str(data), "--out", str(out), *TINY, *options])
+    return code, capsys.readouterr().err
+
+
+def results(out: Path) -> list[dict]:
+    """The results without the timings (which differ from run to run)."""
+    problems = json.loads((out / "results.json").read_text())["problems"]
+    return [{k: v for k, v in r.items() if k != "seconds"} for r in problems]
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("pautomac")
+    for number in (1, 2):
+        write_problem(folder, number)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def solved(data, tmp_path_factory) -> Path:
+    """Both problems solved in one process."""
+    out = tmp_path_factory.mktemp("solved")
+    assert main(["pautomac", str(data), "--out", str(out), "--jobs", "1", *TINY]) == 0
+    return out
+
+
+def test_the_true_perplexity_is_the_hand_computed_one(solved):
+    p = np.array([hand_probability(x) for x in TEST])
+    p_hat = p / p.sum()
+    hand = 2 ** -np.sum(p_hat * np.log2(p_hat))
+    for result in json.loads((solved / "results.json").read_text())["problems"]:
+        assert result["true_perplexity"] == pytest.approx(hand, rel=1e-9)
+        assert result["solution_perplexity"] == pytest.approx(hand, rel=1e-9)
+        assert result["model_perplexity"] > hand and result["baseline_perplexity"] >= hand * 0.999
+
+
+def test_every_output_is_written_and_the_saved_model_gives_the_result(solved):
+    document = json.loads((solved / "results.json").read_text())
+    assert [r["problem"] for r in document["problems"]] == [1, 2]
+    assert document["settings"]["model"]["hidden_size"] == 4  # a train option applied
+    assert document["settings"]["training"]["epochs"] == 2
+    first = document["problems"][0]
+    assert (first["n_train"], first["n_val"], first["n_test"]) == (54, 6, len(TEST))
+    csv_lines = (solved / "results.csv").read_text().splitlines()
+    assert len(csv_lines) == 3 and csv_lines[0].startswith("problem,true_perplexity,")
+    page = (solved / "report.html").read_text()
+    assert '<figure data-figure="ratios"><svg' in page and page.count("<tr>") == 3
+    model = neural.load(solved / "1")
+    p = np.log([hand_probability(x) for x in TEST])
+    assert model.config.hidden_size == 4
+    assert pautomac_perplexity(p, model.log_probability(TEST), TEST) == pytest.approx(
+        first["model_perplexity"], rel=1e-12)
+
+
+def test_a_second_run_skips_the_finished_problems(capsys, data, solved):
+    before = (solved / "1" / "result.json").read_bytes()
+    code, err = run(capsys, data, solved, "--jobs", "1")
+    assert code == 0, err
+    assert "2 of 2 problems already solved" in err and "training" not in err
+    assert (solved / "1" / "result.json").read_bytes() == before
+
+
+def test_other_settings_ask_for_force(capsys, data, tmp_path):
+    out = tmp_path / "out"
+    assert run(capsys, data, out, "--problems", "1")[0] == 0
+    code, err = run(capsys, data, out, "--problems", "1", "--lr", "0.01")
+    assert code == 2 and err.strip().splitlines()[-1] == (
+        f"automimic: error: {out} holds results of other settings (training.lr differ): "
+        "replace them with --force or choose another --out")
+    code, err = run(capsys, data, out, "--problems", "1", "--lr", "0.01", "--force")
+    assert code == 0, err
+    assert json.loads((out / "results.json").read_text())["settings"]["training"]["lr"] == 0.01
+
+
+def test_parallel_processes_give_the_results_of_one(capsys, data, solved, tmp_path):
+    code, err = run(capsys, data, tmp_path / "parallel", "--jobs", "2")
+    assert code == 0, err
+    assert "in 2 processes" in err
+    assert results(tmp_path / "parallel") == results(solved)
+
+
+def test_a_dask_cluster_gives_the_results_of_one_process(capsys, data, solved, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    import dask
+
+    # forked workers start with torch imported (spawned ones would import it again: ~10 s each)
+    with dask.config.set({"distributed.worker.multiprocessing-method": "fork"}), \
+            distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                     host="127.0.0.1", dashboard_address=None) as cluster:
+        code, err = run(capsys, data, tmp_path / "dask", "--scheduler", cluster.scheduler_address)
+    assert code == 0, err
+    assert "on the Dask cluster" in err
+    assert results(tmp_path / "dask") == results(solved)
+
+
+def _missing_test(folder: Path) -> Path:
+    (folder / "1.pautomac.test").unlink()
+    return folder / "1.pautomac.test"
+
+
+def _short_solution(folder: Path) -> Path:
+    pautomac.write_solution([0.1] * (len(TEST) - 1), folder / "1.pautomac_solution.txt")
+    return folder / "1.pautomac_solution.txt"
+
+
+def _other_alphabet(folder: Path) -> Path:
+    pautomac.write_strings(TEST, ["0", "1", "2"], folder / "1.pautomac.test")
+    return folder / "1.pautomac.test"
+
+
+def _bad_model(folder: Path) -> Path:
+    (folder / "1.pautomac_model.txt").write_text("I: (state)\n(0) one\n")
+    return folder / "1.pautomac_model.txt"
+
+
+def _bad_train_header(folder: Path) -> Path:
+    (folder / "1.pautomac.train").write_text("sixty\n1 0\n")
+    return folder / "1.pautomac.train"
+
+
+@pytest.mark.parametrize("spoil, needle", [
+    (_missing_test, "no such file (problem 1 needs"),
+    (_short_solution, f"{len(TEST) - 1} probabilities for {len(TEST)} test strings"),
+    (_other_alphabet, "3 symbols, but"),
+    (_bad_model, "not a number: 'one'"),
+    (_bad_train_header, "the first line must be 'count alphabet-size'"),
+])
+def test_a_bad_folder_is_one_line_naming_the_file(capsys, tmp_path, spoil, needle):
+    write_problem(tmp_path / "data", 1, n_train=10)
+    path = spoil(tmp_path / "data")
+    code, err = run(capsys, tmp_path / "data", tmp_path / "out")
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert err.startswith(f"automimic: error: {path}") and needle in err, err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["--problems", "3"], "no problem 3 (no file 3.pautomac.*)"),
+    (["--problems", "2-1"], "argument --problems: expected a range low-high (got '2-1')"),
+])
+def test_an_unknown_problem_is_refused(capsys, data, tmp_path, argv, needle):
+    try:
+        code, err = run(capsys, data, tmp_path / "out", *argv)
+    except SystemExit as exit_:
+        code, err = exit_.code, capsys.readouterr().err
+    assert code == 2 and needle in err.strip().splitlines()[-1], err
+
+
+def test_a_folder_without_problems_is_refused(capsys, tmp_path):
+    code, err = run(capsys, tmp_path, tmp_path / "out")
+    assert code == 2 and err == f"automimic: error: {tmp_path}: no PAutomaC problem (no file " \
+                                "N.pautomac.train)\n"
