@@ -169,10 +169,13 @@ def run(path: Path, out: Path, options: RunOptions, *, force: bool = False, quie
     from compare.inside.document import to_json as inside_json
     from compare.inside.inspection import inspect_model
     from compare.report import write_metrics, write_report
+    from compare.verdict import assumptions
 
     started = time.perf_counter()
     say(f"[1/7] validating {path}")
     truth = am.load(path)
+    for text in assumptions(truth.kind, truth.name or Path(path).name):
+        say(f"      note: {text}")
     # bad options fail before any file is written
     model_config = neural.RNNConfig(**options.model)
     train_config = neural.TrainConfig(**options.training)

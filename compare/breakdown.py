@@ -19,7 +19,7 @@ from automata.analysis import state_matrix
 from compare import metrics as m
 from compare.evaluate import Scores, state_weights
 
-WORST_POOL = 200  # the worst distinct prefixes that are grouped by state
+SIMILAR = 0.5  # prefixes within this share of their state's worst KL are grouped with it
 MAX_ILLEGAL = 200  # distinct illegal samples listed
 MAX_LEGAL = 10  # legal samples listed beside them
 
@@ -53,14 +53,16 @@ class PositionRow:
 
 @dataclass(frozen=True)
 class PrefixGroup:
-    """Some of the worst distinct prefixes, all in one true state, the worst one first."""
+    """The prefixes after which the model errs nearly as much as at its worst in one true state
+    (at least ``SIMILAR`` of that worst KL): one row for many near-identical situations."""
 
     state: str
-    prefixes: tuple[tuple[str, ...], ...]  # worst first
-    kl: tuple[float, ...]  # bits, one per prefix
-    occurrences: int  # how often these prefixes occur in the test strings
-    suffix: tuple[str, ...]  # the longest suffix they share
-    tv: float  # of the worst prefix
+    examples: tuple[tuple[str, ...], ...]  # the worst few distinct prefixes, worst first
+    kl: tuple[float, ...]  # bits, one per example
+    prefixes: int  # distinct prefixes in the group
+    occurrences: int  # how often they occur in the test strings
+    suffix: tuple[str, ...]  # the longest suffix every prefix of the group shares
+    tv: float  # after the worst prefix
     p: tuple[float, ...]  # P(·|worst prefix)
     q: tuple[float, ...]  # Q(·|worst prefix)
 
@@ -141,45 +143,49 @@ def per_position(scores: Scores) -> list[PositionRow]:
 
 
 def worst_prefixes(truth: am.Automaton, model, scores: Scores, k: int = 8,
-                   pool: int = WORST_POOL) -> list[PrefixGroup]:
-    """The ``pool`` distinct prefixes with the largest conditional KL, grouped by the true state
-    they reach (the most probable one for a nondeterministic truth): the ``k`` worst groups,
-    each with both distributions after its worst prefix and how often its prefixes occur.
+                   examples: int = 4) -> list[PrefixGroup]:
+    """Where the model errs most, one row per true state (the most probable one for a
+    nondeterministic truth): the prefixes there whose conditional KL is at least ``SIMILAR``
+    of the state's worst, how many and how often, the suffix they share, and both
+    distributions after the worst of them. The ``k`` states with the largest KL, worst first.
 
     >>> a = am.loads("kind: markov\\nalphabet: [x]\\nstart: {x: 1.0}\\nnext: {x: {x: 0.5, $: 0.5}}")
+    >>> b = am.loads("kind: markov\\nalphabet: [x]\\nstart: {x: 1.0}\\nnext: {x: {x: 0.6, $: 0.4}}")
     >>> from compare.evaluate import score_prefixes
-    >>> [(g.state, g.prefixes) for g in worst_prefixes(a, a, score_prefixes(a, a, ["xx"]))]
-    [('^', ((),)), ('x', (('x',), ('x', 'x')))]
+    >>> [(g.state, g.examples, g.prefixes) for g in worst_prefixes(a, b, score_prefixes(a, b, ["xx"]))]
+    [('x', (('x',), ('x', 'x')), 2)]
     """
     from compare.models import as_model, column_order
 
     truth = am.as_probabilistic(truth)
     string_of = np.repeat(np.arange(len(scores.strings)), scores.lengths + 1)
-    groups: dict[int, dict[tuple[str, ...], float]] = {}
-    seen: set[tuple[str, ...]] = set()
+    worst: dict[int, float] = {}
+    members: dict[int, dict[tuple[str, ...], float]] = {}
+    occurrences: Counter = Counter()
+    suffixes: dict[int, tuple[str, ...]] = {}
     for row in np.lexsort((scores.positions, -scores.kl)):  # worst first, then shortest
+        kl, state = float(scores.kl[row]), _state_index(scores.states[row])
+        if worst.setdefault(state, kl) <= 0 or kl < SIMILAR * worst[state]:
+            continue
         prefix = scores.strings[string_of[row]][: scores.positions[row]]
-        if prefix not in seen:
-            seen.add(prefix)
-            groups.setdefault(_state_index(scores.states[row]), {})[prefix] = float(scores.kl[row])
-            if len(seen) == pool:
-                break
-    chosen = sorted(groups.items(), key=lambda item: -max(item[1].values()))[:k]
-    worst = [next(iter(members)) for _, members in chosen]
+        occurrences[state] += 1
+        if prefix not in members.setdefault(state, {}):
+            members[state][prefix] = kl
+            suffixes[state] = _common_suffix([suffixes.get(state, prefix), prefix])
+    chosen = sorted(members, key=lambda s: -worst[s])[:k]
+    heads = [next(iter(members[s])) for s in chosen]
     model = as_model(model)
-    p = am.next_symbol_distribution(truth, worst) if worst else np.zeros((0, 0))
+    p = am.next_symbol_distribution(truth, heads) if heads else np.zeros((0, 0))
     columns = column_order(truth.alphabet, model.alphabet)
-    q = [rows[-1][columns] for rows in model.prefix_distributions(worst)] if worst else []
-    longest = max((len(prefix) for _, members in chosen for prefix in members), default=0)
-    counts = Counter(s[:t] for s in scores.strings for t in range(min(len(s), longest) + 1))
+    q = [rows[-1][columns] for rows in model.prefix_distributions(heads)] if heads else []
     return [PrefixGroup(
-        state=truth.states[state] if state < len(truth.states) else "—",
-        prefixes=tuple(members), kl=tuple(members.values()),
-        occurrences=sum(counts[prefix] for prefix in members),
-        suffix=_common_suffix(list(members)),
+        state=truth.states[s] if s < len(truth.states) else "—",
+        examples=tuple(list(members[s])[:examples]),
+        kl=tuple(list(members[s].values())[:examples]), prefixes=len(members[s]),
+        occurrences=occurrences[s], suffix=suffixes[s],
         tv=float(m.total_variation(p_row[None], q_row[None])[0]),
         p=tuple(p_row.tolist()), q=tuple(q_row.tolist()))
-        for (state, members), p_row, q_row in zip(chosen, p, q, strict=True)]
+        for s, p_row, q_row in zip(chosen, p, q, strict=True)]
 
 
 def _state_index(state: np.ndarray) -> int:

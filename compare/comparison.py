@@ -12,6 +12,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 import automata as am
 from compare.breakdown import (
     PositionRow,
@@ -23,8 +25,10 @@ from compare.breakdown import (
     sample_summary,
     worst_prefixes,
 )
-from compare.evaluate import DEFAULT_ALPHAS, Evaluation, evaluate
+from compare.evaluate import DEFAULT_ALPHAS, Evaluation, evaluate, truth_log_probability
 from compare.exact import exact_distances
+from compare.metrics import cross_entropy_bits_per_symbol
+from compare.verdict import assumptions
 
 BASELINE_ORDERS = (0, 1, 2, 3, 4)
 BASELINE_SMOOTHINGS = (0.01, 0.1, 0.5, 1.0)
@@ -45,6 +49,8 @@ class Comparison:
     exact: dict = field(default_factory=dict)
     history: dict | None = None
     config: dict = field(default_factory=dict)
+    notices: list[str] = field(default_factory=list)  # assumptions and warnings, said first
+    validation_entropy: float | None = None  # the truth's bits/symbol on the validation strings
 
     @property
     def entropy(self) -> tuple[float, str]:
@@ -79,9 +85,11 @@ def compare_models(truth: am.Automaton, model, test: Sequence, *, label: str = "
                    train: Sequence | None = None, val: Sequence | None = None,
                    n_samples: int = 1000, alphas: Sequence[float] = DEFAULT_ALPHAS,
                    seed: int = 0, history: dict | None = None, config: dict | None = None,
-                   worst: int = 8, progress=None) -> Comparison:
+                   worst: int = 8, notices: Sequence[str] = (), progress=None) -> Comparison:
     """Evaluate ``model`` against ``truth`` on ``test``, with the baseline (when ``train`` is
-    given) and the oracle; ``progress(message)`` is called before each step.
+    given) and the oracle; ``progress(message)`` is called before each step. ``notices`` (e.g.
+    that the model was trained on another automaton) come first in every report, after what the
+    comparison assumes about a DFA or NFA.
 
     >>> a = am.loads("kind: markov\\nalphabet: [x]\\nstart: {x: 1.0}\\nnext: {x: {x: 0.5, $: 0.5}}")
     >>> c = compare_models(a, a, am.sample(a, 20, seed=0), n_samples=10)
@@ -116,5 +124,31 @@ def compare_models(truth: am.Automaton, model, test: Sequence, *, label: str = "
         baseline_info=baseline_info,
         exact=exact_distances(truth, model) if isinstance(model, am.Automaton) else {},
         history=history, config=dict(config or {}),
+        notices=list(dict.fromkeys([*_assumed(truth, model), *notices])),
+        validation_entropy=sample_entropy(truth, val) if val else None,
     )
+
+
+def sample_entropy(truth: am.Automaton, strings: Sequence) -> float | None:
+    """The truth's own bits per symbol (end of string included) on ``strings``: the floor of a
+    model's loss on that finite sample, which may lie below the entropy rate; None when some
+    string is impossible (a sampled string cut at the maximum length).
+
+    >>> a = am.loads("kind: markov\\nalphabet: [x]\\nstart: {x: 1.0}\\nnext: {x: {x: 0.5, $: 0.5}}")
+    >>> sample_entropy(a, [("x",), ("x",)])  # log2(1/0.5) over 2 symbols per string
+    0.5
+    """
+    log_p = truth_log_probability(truth, [tuple(s) for s in strings])
+    if not np.isfinite(log_p).all():
+        return None
+    lengths = np.array([len(s) for s in strings])
+    return cross_entropy_bits_per_symbol(log_p, lengths).value
+
+
+def _assumed(truth: am.Automaton, model) -> list[str]:
+    """What comparing assumes about the truth, and about a model that is a DFA or NFA."""
+    found = assumptions(truth.kind, truth.name or "the truth")
+    if isinstance(model, am.Automaton):
+        found += assumptions(model.kind, model.name or "the model")
+    return found
 

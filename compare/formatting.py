@@ -13,6 +13,18 @@ import numpy as np
 from automata.rendering import visible
 from automata.strings import single_characters
 
+COLUMNS = (  # (metric key, label, digits, show the standard error)
+    ("kl_bits_per_symbol", "KL bits/symbol", 4, True),
+    ("kl_bits_per_string", "KL bits/string", 3, True),
+    ("cross_entropy_bits_per_symbol", "cross-entropy bits/symbol", 4, False),
+    ("mean_tv", "mean TV", 4, False),
+    ("max_tv", "max TV", 3, False),
+    ("wer", "WER", 4, False),
+    ("ndcg5", "NDCG@5", 4, False),
+    ("pautomac_perplexity", "PAutomaC perplexity", 3, False),
+    ("illegal_sample_fraction", "illegal sample fraction", 4, False),
+)
+
 
 def number(value: float | None, digits: int = 4, stderr: float | None = None) -> str:
     """A metric for display: ``—`` when missing, ``± se`` when an error is known.

@@ -25,10 +25,10 @@ from automata.strings import single_characters
 from compare import page
 from compare.comparison import Comparison
 from compare.evaluate import METRIC_KEYS
-from compare.formatting import jsonable, number
+from compare.formatting import COLUMNS, jsonable, number
 from compare.inside.inspection import Inspection
 from compare.inside.page import inside_context
-from compare.table import COLUMNS
+from compare.verdict import verdict
 
 MIN_POSITION_COUNT = 10  # positions reached by fewer test prefixes are too noisy to plot
 
@@ -37,9 +37,13 @@ MIN_POSITION_COUNT = 10  # positions reached by fewer test prefixes are too nois
 
 
 def metrics_document(comparison: Comparison) -> dict:
-    """Everything ``metrics.json`` holds: ``metrics.<key>`` for the model, ``baseline.<key>`` for
-    the n-gram, ``oracle.<key>``, their standard errors, breakdowns, config, seeds and versions."""
-    document: dict = {"truth": {"name": comparison.truth.name, "kind": comparison.truth.kind,
+    """Everything ``metrics.json`` holds: the verdict and the notices first, then
+    ``metrics.<key>`` for the model, ``baseline.<key>`` for the n-gram, ``oracle.<key>``, their
+    standard errors, breakdowns, config, seeds and versions."""
+    entropy, source = comparison.entropy
+    document: dict = {"verdict": verdict(comparison), "notices": comparison.notices,
+                      "entropy": {"bits_per_symbol": entropy, "source": source},
+                      "truth": {"name": comparison.truth.name, "kind": comparison.truth.kind,
                                 "states": len(comparison.truth.states),
                                 "alphabet": list(comparison.truth.alphabet)},
                       "labels": comparison.labels}
@@ -75,15 +79,19 @@ def write_metrics(comparison: Comparison, path: Path) -> None:
 # ------------------------------------------------------------------------------------ figures
 
 
-def learning_curve_figure(history: dict, entropy: float) -> Markup:
-    """Training and validation bits per symbol per epoch, with the truth's entropy as the floor."""
+def learning_curve_figure(history: dict, entropy: float, sample_floor: float | None) -> Markup:
+    """Training and validation bits per symbol per epoch, with the truth's entropy rate and the
+    truth's own bits per symbol on the validation strings (the floor for that finite sample)."""
     figure, axes = page.axes()
     epochs = np.arange(1, len(history.get("val_bits", [])) + 1)
     for key, label in (("train_bits", "training"), ("val_bits", "validation")):
         if history.get(key):
             axes.plot(epochs, history[key], marker="o", label=label)
     if math.isfinite(entropy):
-        axes.axhline(entropy, color="black", linestyle="--", label=f"entropy floor {entropy:.4f}")
+        axes.axhline(entropy, color="black", linestyle="--", label=f"entropy rate {entropy:.4f}")
+    if sample_floor is not None:
+        axes.axhline(sample_floor, color="C1", linestyle=":",
+                     label=f"the truth on the validation strings {sample_floor:.4f}")
     axes.set(xlabel="epoch", ylabel="bits per symbol", title="learning curve")
     axes.xaxis.get_major_locator().set_params(integer=True)
     axes.legend()
@@ -157,6 +165,27 @@ def graph_figure(comparison: Comparison) -> page.Picture:
 # ---------------------------------------------------------------------------------------- html
 
 
+def learning_note(comparison: Comparison) -> str:
+    """The caption of the learning curve: what its lines are, and why the validation loss may
+    lie below the entropy rate."""
+    entropy, source = comparison.entropy
+    text = (f"Bits per symbol per epoch. Dashed: the truth's entropy rate, {number(entropy)} "
+            f"bits/symbol ({source}), as in the title and the terminal.")
+    floor = comparison.validation_entropy
+    if floor is None:
+        return text
+    text += (f" Dotted: the truth's own bits per symbol on the validation strings, "
+             f"{number(floor)}: the floor for that finite sample.")
+    lowest = min(comparison.history["val_bits"])
+    if lowest < entropy:
+        easier = " easier than average for the truth too" if floor < entropy else ""
+        text += (f" The validation loss ({number(lowest)}) dips below the entropy rate: the "
+                 f"validation strings are a finite sample,{easier}; what counts is the distance "
+                 "to the dotted line.")
+    return text
+
+
+
 def headline_rows(comparison: Comparison) -> list[list[str]]:
     """The headline table: one row per model (and the exact row), cells as display text."""
     rows = [[comparison.labels[role]] + [
@@ -178,16 +207,16 @@ def render_html(comparison: Comparison, *, inspection: Inspection | None = None)
         else None
     samples = comparison.samples
     return page.render(
-        "report.html", comparison=comparison, truth=truth,
+        "report.html", comparison=comparison, truth=truth, verdict=verdict(comparison),
         title=f"automimic report: {comparison.labels['model']} vs {truth.name}",
         columns=truth.alphabet + (am.END,), n_test=len(model.scores.strings),
         headers=["model"] + [header for _, header, _, _ in COLUMNS],
         headline=headline_rows(comparison), graph=graph_figure(comparison),
         colour_bar=page.ColourBar(),
-        worst_count=sum(len(group.prefixes) for group in comparison.worst_prefixes),
         separator="" if single_characters(truth.alphabet) else " ",
         states=sorted(comparison.per_state, key=lambda r: -np.nan_to_num(r.mean_kl)),
-        learning_curve=learning_curve_figure(history, entropy) if history else None,
+        learning_curve=learning_curve_figure(history, entropy, comparison.validation_entropy)
+        if history else None, learning_note=learning_note(comparison) if history else "",
         positions=position_figure(comparison.per_position, comparison.labels),
         samples=samples, lengths=length_figure(samples) if samples else None,
         sweep=model.sweep, sweep_figure=sweep_figure(model.sweep) if model.sweep else None,

@@ -5,19 +5,7 @@ from __future__ import annotations
 from rich.table import Table
 
 from compare.comparison import Comparison
-from compare.formatting import number
-
-COLUMNS = (  # (metric key, label, digits, show the standard error)
-    ("kl_bits_per_symbol", "KL bits/symbol", 4, True),
-    ("kl_bits_per_string", "KL bits/string", 3, True),
-    ("cross_entropy_bits_per_symbol", "cross-entropy bits/symbol", 4, False),
-    ("mean_tv", "mean TV", 4, False),
-    ("max_tv", "max TV", 3, False),
-    ("wer", "WER", 4, False),
-    ("ndcg5", "NDCG@5", 4, False),
-    ("pautomac_perplexity", "PAutomaC perplexity", 3, False),
-    ("illegal_sample_fraction", "illegal sample fraction", 4, False),
-)
+from compare.formatting import COLUMNS, number
 
 
 def metrics_table(comparison: Comparison) -> Table:
@@ -30,8 +18,9 @@ def metrics_table(comparison: Comparison) -> Table:
     9
     """
     oracle = comparison.evaluations["oracle"]
+    entropy, source = comparison.entropy
     title = (f"{comparison.truth.name or 'truth'}: {len(oracle.scores.strings)} test strings, "
-             f"entropy {number(oracle.metrics['entropy_bits_per_symbol'])} bits/symbol, "
+             f"entropy {number(entropy)} bits/symbol ({source}), "
              f"true perplexity {number(oracle.metrics['true_perplexity'], 3)}")
     table = Table(title=title, title_justify="left")
     table.add_column("metric")

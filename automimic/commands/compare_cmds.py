@@ -120,15 +120,12 @@ def _config(args: argparse.Namespace) -> dict:
 def _print_and_write(comparison, out: Path | None, *, as_json: bool) -> None:
     import json
 
-    from rich.console import Console
-
     from compare.report import metrics_document, write_metrics, write_report
-    from compare.table import metrics_table
 
     if as_json:
         print(json.dumps(metrics_document(comparison), indent=2))
     else:
-        Console().print(metrics_table(comparison))
+        print_summary(comparison)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         write_metrics(comparison, out / "metrics.json")
@@ -166,10 +163,22 @@ def run_pipeline(args: argparse.Namespace) -> int:
         again = "the same command without --force" if args.force else "the same command"
         _stderr(f"automimic: interrupted; the run is saved in {out}: run {again} to resume")
         return stop.exit_code
+    print_summary(comparison)
+    print(f"report: {out / 'report.html'}")
+    return 0
+
+
+def print_summary(comparison) -> None:
+    """The terminal summary: notices and the verdict, the headline table, why metrics differ."""
     from rich.console import Console
 
     from compare.table import metrics_table
+    from compare.verdict import summary_lines
 
-    Console().print(metrics_table(comparison))
-    print(f"report: {out / 'report.html'}")
-    return 0
+    console = Console()
+    before, after = summary_lines(comparison)
+    for line in before:
+        console.print(line, markup=False, highlight=False)
+    console.print(metrics_table(comparison))
+    for line in after:
+        console.print(line, markup=False, highlight=False)

@@ -162,3 +162,16 @@ def test_run_with_a_corrupt_run_file_asks_for_force(capsys, tiny, tmp_path):
     (out / "run.json").write_text("{not json")
     code, _, err = run(capsys, "run", tiny, "--out", out, *QUICK)
     assert code == 2 and "corrupt run file" in err and "--force" in err
+
+
+def test_compare_on_a_dfa_says_what_it_assumes_and_gives_a_verdict(capsys, tmp_path):
+    code, out, err = run(capsys, "compare", EXAMPLES / "abe_fsm.yaml", "--model",
+                         EXAMPLES / "abe_markov.yaml", "--n-test", 300, "--n-samples", 50,
+                         "--out", tmp_path / "cmp")
+    assert code == 0, err
+    flat = " ".join(out.split())  # rich wraps long lines
+    assert "note: abe is a dfa, not a distribution: it is compared as the uniform distribution" \
+        in flat
+    document = json.loads((tmp_path / "cmp" / "metrics.json").read_text())
+    assert document["verdict"]["text"] in flat
+    assert flat.index(document["verdict"]["text"]) < flat.index("KL bits/symbol")
