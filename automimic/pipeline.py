@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -57,7 +58,8 @@ class RunOptions:
 
 
 def check_folder(path: Path, option: str) -> None:
-    """Refuse (CliError) an output folder that cannot be one: a file, or under a file.
+    """Refuse (CliError) an output folder that cannot be one: a file, under a file, or where
+    nothing can be written (a read-only folder), before any work is done.
 
     ``option`` starts the message: the command-line option and the value given.
 
@@ -75,11 +77,21 @@ def check_folder(path: Path, option: str) -> None:
     path = Path(path)
     for folder in (path, *path.parents):
         if folder.is_dir():
+            _check_writable(folder, option)
             return
         if folder.exists():
             if folder == path:
                 raise CliError(f"{option}: {path} is a file, expected a folder")
             raise CliError(f"{option}: cannot create the folder {path}: {folder} is a file")
+
+
+def _check_writable(folder: Path, option: str) -> None:
+    """Refuse (CliError) a folder in which no file can be created: try one (unnamed, gone at once)."""
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as err:
+        raise CliError(f"{option}: cannot write in {folder} ({err.strerror or err})") from None
 
 
 def automaton_digest(path: Path) -> str:

@@ -9,6 +9,7 @@ command that does not train never pays for importing torch. A new config field n
 from __future__ import annotations
 
 import argparse
+import math
 import typing
 from dataclasses import MISSING, dataclass, fields
 from types import NoneType, UnionType
@@ -189,12 +190,15 @@ class _FieldType:
         if NoneType in kinds and text.lower() == "none":
             return None
         kind = next(k for k in kinds if k is not NoneType)
+        expected = {int: "a whole number", float: "a finite number"}.get(kind, kind.__name__)
+        extra = " or 'none'" if NoneType in kinds else ""
         try:
-            return kind(text)
+            value = kind(text)
         except ValueError:
-            expected = {int: "a whole number", float: "a number"}.get(kind, kind.__name__)
-            extra = " or 'none'" if NoneType in kinds else ""
-            raise argparse.ArgumentTypeError(f"expected {expected}{extra} (got {text!r})") from None
+            value = None
+        if value is None or (kind is float and not math.isfinite(value)):
+            raise argparse.ArgumentTypeError(f"expected {expected}{extra} (got {text!r})")
+        return value
 
 
 def _field_types(option: Option) -> tuple[type, ...]:

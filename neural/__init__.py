@@ -9,7 +9,7 @@ from neural.config import TrainConfig
 from neural.distributed import resolve_device
 from neural.model import RNNConfig, RNNLanguageModel
 from neural.trained import Samples, TrainedModel, load
-from neural.training import TrainingInterrupted, train
+from neural.training import TrainingDiverged, TrainingInterrupted, train
 from neural.vocab import EOS, CorpusError, Vocabulary, infer_alphabet
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "Samples",
     "TrainConfig",
     "TrainedModel",
+    "TrainingDiverged",
     "TrainingInterrupted",
     "Vocabulary",
     "infer_alphabet",

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import torch
 
+from neural.checkpoint import TRAINING_FILE
 from neural.config import TrainConfig
 from neural.data import Batch, Corpus
 from neural.display import Bar, progress_bar
@@ -45,6 +46,10 @@ class TrainingInterrupted(KeyboardInterrupt):
         self.exit_code = 128 + signum
 
 
+class TrainingDiverged(ValueError):
+    """The loss or the gradient became infinite or NaN; the last finite checkpoint is kept."""
+
+
 def train(
     train_strings: Sequence[Symbols],
     val_strings: Sequence[Symbols] | None,
@@ -63,8 +68,10 @@ def train(
     The loss is the cross-entropy of every next symbol, end-of-string included, reported in
     bits per symbol. With ``run_dir``, a checkpoint is written there atomically every epoch
     (``training.pt`` to resume, ``model.pt`` the best model, ``history.json``); Ctrl-C or SIGTERM
-    saves and raises :class:`TrainingInterrupted`; ``resume=True`` continues from the checkpoint (configs
-    left as None are taken from it) and ends at the weights an uninterrupted run would reach.
+    saves and raises :class:`TrainingInterrupted`; ``resume=True`` continues from the checkpoint
+    (configs left as None are taken from it) and ends at the weights an uninterrupted run would
+    reach. A loss that becomes infinite or NaN stops training with :class:`TrainingDiverged`,
+    leaving the last finite checkpoint.
     Under ``torchrun`` the model trains with DistributedDataParallel.
 
     Examples
@@ -113,6 +120,9 @@ def _run_epoch(session: Session, bar: Bar, interrupted: Interrupt) -> None:
         lr = _learning_rate(config, progress, progress.epoch * total + step, total * config.epochs)
         started = time.perf_counter()
         loss, norm = _train_step(session, batch, lr)
+        if session.context.any(not math.isfinite(loss + norm)):
+            raise TrainingDiverged(_diverged(session, f"the loss is {loss:.4g} and the gradient "
+                                                      f"norm {norm:.4g} at step {step + 1}"))
         progress.add_step(nats=loss, tokens=batch.tokens, seconds=time.perf_counter() - started)
         history["step_bits"].append(loss / LN2)
         history["grad_norm"].append(norm)
@@ -160,6 +170,8 @@ def _end_epoch(session: Session, bar: Bar) -> None:
     nats, tokens = session.context.sum([progress.nats, progress.tokens])
     train_bits = nats / max(tokens, 1) / LN2
     val_bits = _validate(session)
+    if not math.isfinite(train_bits) or (session.batches.has_validation and not math.isfinite(val_bits)):
+        raise TrainingDiverged(_diverged(session, f"the validation loss is {val_bits:.4g}"))
     history["train_bits"].append(train_bits)
     history["val_bits"].append(val_bits)
     history["tokens_per_s"].append(tokens / max(progress.seconds, 1e-9))
@@ -181,6 +193,14 @@ def _end_epoch(session: Session, bar: Bar) -> None:
             f"at epoch {progress.best_epoch + 1}"
         )
     save_training(session, save_model=improved or progress.finished)
+
+
+def _diverged(session: Session, what: str) -> str:
+    """The one line that says where training diverged and what was kept."""
+    saved = session.run_dir is not None and (session.run_dir / TRAINING_FILE).exists()
+    kept = f"the last finite checkpoint is kept in {session.run_dir}" if saved else "nothing saved"
+    return (f"training diverged in epoch {session.progress.epoch + 1}: {what} (try a smaller "
+            f"learning rate or gradient clipping); {kept}")
 
 
 def _record_best(session: Session, bits: float) -> bool:

@@ -22,6 +22,7 @@ import pytest
 import automata as am
 from automata.shipped import example_path
 from automimic.cli import main
+from automimic.training_options import OPTIONS, config_class
 
 EXAMPLES = example_path().parent
 MARKOV = EXAMPLES / "abe_markov.yaml"
@@ -311,6 +312,20 @@ def test_numbers_out_of_range_are_refused_by_the_parser(capsys, nfa, argv, needl
     assert needle in line
 
 
+FLOAT_OPTIONS = [option.name for option in OPTIONS  # the fields whose default is a float
+                 if isinstance(getattr(config_class(option.group)(), option.field), float)]
+
+
+@pytest.mark.parametrize("command", ["train", "run"])
+@pytest.mark.parametrize("flag", FLOAT_OPTIONS)
+@pytest.mark.parametrize("value", ["inf", "nan", "1e999"])
+def test_non_finite_numbers_are_refused_by_the_parser(capsys, tmp_path, command, flag, value):
+    out = tmp_path / "r"
+    line = argparse_error(capsys, command, PFA, "--out", out, f"{flag}={value}")
+    assert f"argument {flag}: expected a finite number" in line and f"(got '{value}')" in line
+    assert not out.exists()
+
+
 @pytest.mark.parametrize(("argv", "needle"), [
     (["fit", "CORPUS", "--order", "-1", "-o", "f.yaml"], "--order must be ≥ 0 (got -1)"),
     (["fit", "CORPUS", "--order", "1", "--smoothing", "nan", "-o", "f.yaml"], "(got nan)"),
@@ -523,7 +538,7 @@ def _has_cuda() -> bool:
     (["--hidden", "0"], "hidden"),
     (["--epochs", "-1"], "epochs"),
     (["--cell", "foo"], "cell"),
-    (["--lr", "nan"], "lr"),
+    (["--lr", "0"], "--lr must be positive"),
     pytest.param(["--device", "cuda"], "CUDA is not available on this machine; use --device "
                  "cpu or auto", marks=pytest.mark.skipif(_has_cuda(),
                                                          reason="needs a machine without CUDA")),
@@ -602,6 +617,30 @@ def test_bad_requests_on_a_trained_run(capsys, tmp_path, trained, argv, needle):
     code, _, err = cli(capsys, *argv)
     assert_user_error(code, err, needle.replace("{tmp}", str(tmp_path)))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["blocker"]  # nothing written
+
+
+READ_ONLY = Path("/sys")  # no one, root included, may create files there
+
+
+@pytest.mark.skipif(not READ_ONLY.is_dir(), reason="no /sys here: a Linux folder no one can write")
+@pytest.mark.parametrize("argv", [
+    ["compare", MARKOV, "{run}", "--n-test", "5", "--out", "{ro}/cmp"],
+    ["gradients", "{run}", "-o", "{ro}/g.png"],
+    ["train", MARKOV, "--out", "{ro}/run", *TINY],
+    ["run", MARKOV, "--out", "{ro}/run", "--epochs", "1"],
+], ids=lambda argv: argv[0])
+def test_an_output_folder_that_cannot_be_written_is_refused_before_any_work(capsys, monkeypatch,
+                                                                            trained, argv):
+    import automata
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("the command started working before checking its output folder")
+
+    monkeypatch.setattr(automata, "load", no_work)
+    monkeypatch.setattr("neural.load", no_work)
+    argv = [str(a).replace("{run}", str(trained)).replace("{ro}", str(READ_ONLY)) for a in argv]
+    code, _, err = cli(capsys, *argv)
+    assert_user_error(code, err, f"cannot write in {READ_ONLY}")
 
 
 def test_gradients_creates_the_folder_and_writes_the_plot_atomically(capsys, tmp_path, trained):

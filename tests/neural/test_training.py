@@ -3,6 +3,7 @@
 import json
 import math
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -235,3 +236,27 @@ def test_sigterm_saves_and_exits_143(tmp_path):
     progress = json.loads((out / "history.json").read_text())["progress"]
     assert progress["epoch"] >= 1 and not progress["finished"]
     assert (out / "training.pt").exists() and not list(out.glob(".*.tmp"))
+
+
+def test_a_non_finite_loss_stops_training_and_keeps_the_last_finite_checkpoint(
+        tmp_path, chain_corpus, monkeypatch):
+    data = (chain_corpus["train"][:48], chain_corpus["val"][:10], ALPHABET)
+    original, calls = neural.training._train_step, [0]
+
+    def step(*args):  # epoch 1 has 3 steps: the 5th is in epoch 2
+        calls[0] += 1
+        loss, norm = original(*args)
+        return (math.nan if calls[0] == 5 else loss), norm
+
+    monkeypatch.setattr(neural.training, "_train_step", step)
+    line = (r"^training diverged in epoch 2: the loss is nan and the gradient norm \S+ at step 2 "
+            r"\(try a smaller learning rate or gradient clipping\); the last finite checkpoint "
+            rf"is kept in {re.escape(str(tmp_path))}$")
+    with pytest.raises(neural.TrainingDiverged, match=line):
+        neural.train(*data, TINY, TrainConfig(epochs=3, batch_size=16), seed=0, quiet=True,
+                     run_dir=tmp_path)
+    progress = torch.load(tmp_path / "training.pt", weights_only=True)["progress"]
+    assert (progress["epoch"], progress["step"]) == (1, 0)
+    history = neural.load(tmp_path).history
+    assert len(history["val_bits"]) == 1 and math.isfinite(history["val_bits"][0])
+    assert all(map(math.isfinite, history["step_bits"]))
