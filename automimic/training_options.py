@@ -62,6 +62,8 @@ OPTIONS = (
     Option(TRAINING, "patience", "stop after this many epochs without improvement, or none: never"),
     Option(TRAINING, "min_delta", "bits per symbol: a smaller improvement does not count"),
     Option(TRAINING, "eval_batch_size", "strings per batch when validating"),
+    Option(TRAINING, "precision", "fp32, or bf16: training steps autocast to bfloat16 (refused where the "
+                                  "device or cell cannot)"),
 )
 
 
@@ -158,6 +160,21 @@ def check_device(device: str) -> None:
     except ValueError as err:
         hint = "" if str(err).startswith("unknown device") else "; use --device cpu or auto"
         raise CliError(f"--device {device}: {err}{hint}") from None
+
+
+def check_precision(device: str, model_config, train_config) -> None:
+    """Refuse (CliError) a ``--precision`` in which ``device`` cannot train the model's cell.
+
+    >>> check_precision("cpu", None, None)  # resuming: the saved settings were checked
+    """
+    from neural import RNNConfig, resolve_device
+    from neural.precision import check_precision as check
+
+    if train_config is not None:
+        try:
+            check(train_config.precision, resolve_device(device), model_config or RNNConfig())
+        except ValueError as err:
+            raise CliError(f"--{err}") from None
 
 
 def config_class(group: str) -> type:

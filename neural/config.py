@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 SCHEDULES = ("constant", "cosine", "plateau")
+PRECISIONS = ("fp32", "bf16")
 
 
 @dataclass(frozen=True)
@@ -30,10 +31,13 @@ class TrainConfig:
     patience: int | None = 3  # stop after this many epochs without improvement; None: never
     min_delta: float = 1e-4  # bits per symbol: a smaller improvement does not count
     eval_batch_size: int = 1024  # strings per batch when validating
+    precision: str = "fp32"  # "bf16": training steps autocast to bfloat16 where the device can
 
     def __post_init__(self) -> None:
         if self.schedule not in SCHEDULES:
             raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
         positive = {"lr": self.lr, "batch_size": self.batch_size, "epochs": self.epochs}
         positive |= {"eval_batch_size": self.eval_batch_size}
         positive |= {k: v for k, v in (("clip", self.clip), ("bptt", self.bptt)) if v is not None}

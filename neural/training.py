@@ -23,6 +23,7 @@ from neural.data import Batch, Corpus
 from neural.display import Bar, progress_bar
 from neural.distributed import Context, Interrupt, interrupt_flag
 from neural.model import RNNConfig, map_state
+from neural.precision import autocast, check_precision
 from neural.progress import LN2, Progress
 from neural.session import Session, best_model, save_training, start_session
 from neural.trained import TrainedModel
@@ -94,6 +95,7 @@ def train(
                 vocabulary, train_data, val_data, model_config, train_config,
                 seed=seed, context=context, run_dir=run_path, resume=resume,
             )
+            check_precision(session.train_config.precision, context.device, session.model_config)
             with interrupt_flag() as interrupted, progress_bar(quiet or context.rank > 0) as bar:
                 while not session.progress.finished:
                     _run_epoch(session, bar, interrupted)
@@ -147,11 +149,12 @@ def _train_step(session: Session, batch: Batch, lr: float) -> tuple[float, float
     for group in session.optimizer.param_groups:
         group["lr"] = lr
     session.optimizer.zero_grad(set_to_none=True)
-    if session.train_config.bptt is None:
-        _, loss = session.module(inputs, targets)
-    else:
-        _, loss, state = session.module(inputs, targets, state=session.stream_state, return_state=True)
-        session.stream_state = map_state(torch.Tensor.detach, state)
+    with autocast(session.train_config.precision, device):
+        if session.train_config.bptt is None:
+            _, loss = session.module(inputs, targets)
+        else:
+            _, loss, state = session.module(inputs, targets, state=session.stream_state, return_state=True)
+            session.stream_state = map_state(torch.Tensor.detach, state)
     # Sum over tokens, over a constant: length-bucketed batches of short strings must not weigh
     # more per token than batches of long ones (that biases the model towards ending strings).
     (loss * (batch.tokens / session.tokens_per_batch)).backward()

@@ -22,6 +22,7 @@ from automimic.training_options import (
     add_training_options,
     build_configs,
     check_device,
+    check_precision,
     chosen_options,
 )
 
@@ -91,6 +92,7 @@ def run_train(args: argparse.Namespace) -> int:
     reuse = args.resume and (out / CORPUS_FILE).exists()
     chars = args.data is not None and args.chars
     model_config, train_config = _configs(args, None if reuse else _chars_bptt(args, chars))
+    check_precision(args.device, model_config, train_config)
     if leader:
         _check_run_folder(args, out)
     if reuse:

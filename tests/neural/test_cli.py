@@ -135,3 +135,14 @@ def test_ctrl_c_while_the_commands_load_is_one_line(capsys, monkeypatch):
     monkeypatch.setattr(automimic.cli, "build_parser", interrupted)
     assert automimic.cli.main(["validate", "x.yaml"]) == 130
     assert capsys.readouterr().err == "automimic: interrupted\n"
+
+
+def test_a_precision_the_cell_cannot_train_in_is_refused_before_anything_is_written(tmp_path, capsys):
+    (tmp_path / "t.txt").write_text("ab\n" * 20)
+    out = tmp_path / "r"
+    code = main(["train", "--data", str(tmp_path / "t.txt"), "--out", str(out), "--cell", "elman",
+                 "--precision", "bf16", "--device", "cpu", *FAST])
+    error = capsys.readouterr().err
+    assert code == 2 and not out.exists()
+    assert error.startswith("automimic: error: --precision bf16 cannot train the elman cell on cpu")
+    assert error.count("\n") == 1

@@ -260,3 +260,17 @@ def test_a_non_finite_loss_stops_training_and_keeps_the_last_finite_checkpoint(
     history = neural.load(tmp_path).history
     assert len(history["val_bits"]) == 1 and math.isfinite(history["val_bits"][0])
     assert all(map(math.isfinite, history["step_bits"]))
+
+
+def test_bf16_precision_autocasts_the_training_steps():
+    # where the CPU trains the cell in bf16 (GRU: yes), the steps differ from fp32 ones
+    strings, alphabet = [tuple("abcab"), tuple("cab")] * 8, ("a", "b", "c")
+    runs = {precision: neural.train(strings, [], alphabet, RNNConfig(cell="gru", hidden_size=8),
+                                    TrainConfig(epochs=1, batch_size=4, precision=precision),
+                                    seed=0, quiet=True, device="cpu")
+            for precision in ("fp32", "bf16")}
+    fp32, bf16 = (runs[p].history["step_bits"] for p in ("fp32", "bf16"))
+    assert len(fp32) == len(bf16) and fp32 != bf16
+    assert bf16 == pytest.approx(fp32, abs=0.05)
+    with pytest.raises(ValueError, match="precision must be one of fp32, bf16, got 'fp16'"):
+        TrainConfig(precision="fp16")
