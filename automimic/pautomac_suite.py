@@ -17,6 +17,7 @@ folder and the output folder must be reachable at the same paths from Dask worke
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import time
@@ -218,24 +219,27 @@ def run_suite(problems: Sequence[Problem], settings: SuiteSettings, out: Path, *
     ``jobs`` parallel processes here, or the workers of the Dask cluster at ``scheduler``. After
     each problem, ``results.json``, ``results.csv`` and ``report.html`` are written again.
     """
-    record = settings.record()
-    prepare_output(out, record, force=force)
-    done = {p.number: r for p in problems if (r := read_result(out / str(p.number))) is not None}
-    todo = [p for p in problems if p.number not in done]
-    if done:
-        say(f"{len(done)} of {len(problems)} problems already solved in {out} "
-            f"(problem {', '.join(map(str, done))}): skipped")
-    where = (f"on the Dask cluster at {scheduler}" if scheduler else
-             f"in {min(jobs, len(todo))} processes" if jobs > 1 and len(todo) > 1 else "here")
-    if todo:
-        say(f"solving {len(todo)} problems {where}")
-    for finished, result in enumerate(_dispatch(todo, settings, out, jobs, scheduler, quiet, say),
-                                      start=1):
-        if "error" in result:
-            raise CliError(result["error"])
-        done[result["problem"]] = result
-        write_summary(out, record)
-        say(f"[{finished}/{len(todo)}] {progress_line(result)}")
+    client = connect(scheduler) if scheduler is not None else None  # before anything is written
+    with client or contextlib.nullcontext():
+        record = settings.record()
+        prepare_output(out, record, force=force)
+        done = {p.number: r for p in problems
+                if (r := read_result(out / str(p.number))) is not None}
+        todo = [p for p in problems if p.number not in done]
+        if done:
+            say(f"{len(done)} of {len(problems)} problems already solved in {out} "
+                f"(problem {', '.join(map(str, done))}): skipped")
+        where = (f"on the Dask cluster at {scheduler}" if client else
+                 f"in {min(jobs, len(todo))} processes" if jobs > 1 and len(todo) > 1 else "here")
+        if todo:
+            say(f"solving {len(todo)} problems {where}")
+        results = _dispatch(todo, settings, out, jobs, client, quiet, say)
+        for finished, result in enumerate(results, start=1):
+            if "error" in result:
+                raise CliError(result["error"])
+            done[result["problem"]] = result
+            write_summary(out, record)
+            say(f"[{finished}/{len(todo)}] {progress_line(result)}")
     if not todo:
         write_summary(out, record)
     return [done[p.number] for p in problems]
@@ -256,10 +260,11 @@ def progress_line(result: dict) -> str:
 
 
 def _dispatch(todo: Sequence[Problem], settings: SuiteSettings, out: Path, jobs: int,
-              scheduler: str | None, quiet: bool, say: Callable[[str], None]) -> Iterator[dict]:
-    """The results of ``todo`` as they finish."""
-    if scheduler is not None:
-        yield from _on_cluster(todo, settings, out, scheduler)
+              client, quiet: bool, say: Callable[[str], None]) -> Iterator[dict]:
+    """The results of ``todo`` as they finish: on the Dask ``client``'s cluster, in ``jobs``
+    processes, or here."""
+    if client is not None:
+        yield from _on_cluster(todo, settings, out, client)
     elif jobs > 1 and len(todo) > 1:
         with ProcessPoolExecutor(max_workers=min(jobs, len(todo))) as pool:
             futures = [pool.submit(_job, p, settings, out, True) for p in todo]
@@ -275,26 +280,33 @@ def _dispatch(todo: Sequence[Problem], settings: SuiteSettings, out: Path, jobs:
             yield _job(problem, settings, out, quiet)
 
 
-def _on_cluster(todo: Sequence[Problem], settings: SuiteSettings, out: Path,
-                scheduler: str) -> Iterator[dict]:
+def connect(scheduler: str):
+    """A ``distributed.Client`` of the Dask scheduler at ``scheduler``; CliError when dask is
+    not installed or the scheduler does not answer."""
     try:
         from distributed import Client
-        from distributed import as_completed as completed
     except ImportError:
         raise CliError(f"--scheduler {scheduler}: needs dask.distributed "
                        "(pip install 'automimic[cluster]')") from None
     try:
-        client = Client(scheduler, timeout="10s")
-    except (OSError, TimeoutError) as error:
-        raise CliError(f"--scheduler {scheduler}: cannot reach the Dask scheduler ({error})") from None
-    with client:
-        futures = [client.submit(_job, p, settings, Path(out).resolve(), True, pure=False)
-                   for p in todo]
-        try:
-            for future in completed(futures):
-                yield future.result()
-        finally:
-            client.cancel(futures)
+        return Client(scheduler, timeout="10s")
+    except (OSError, TimeoutError, ValueError) as error:
+        raise CliError(f"--scheduler {scheduler}: cannot reach a Dask scheduler there "
+                       f"({error})") from None
+
+
+def _on_cluster(todo: Sequence[Problem], settings: SuiteSettings, out: Path,
+                client) -> Iterator[dict]:
+    from distributed import as_completed as completed
+
+    # the workers may run in other folders: absolute paths
+    futures = [client.submit(_job, Problem(p.number, p.folder.resolve()), settings,
+                             Path(out).resolve(), True, pure=False) for p in todo]
+    try:
+        for future in completed(futures):
+            yield future.result()
+    finally:
+        client.cancel(futures)
 
 
 # ------------------------------------------------------------------------------ the output folder

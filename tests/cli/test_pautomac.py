@@ -6,6 +6,7 @@ one line naming the file."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -138,6 +139,21 @@ def test_a_dask_cluster_gives_the_results_of_one_process(capsys, data, solved, t
     assert code == 0, err
     assert "on the Dask cluster" in err
     assert results(tmp_path / "dask") == results(solved)
+
+
+def test_a_bad_scheduler_is_one_line_and_writes_nothing(capsys, data, tmp_path):
+    pytest.importorskip("distributed")
+    code, err = run(capsys, data, tmp_path / "out", "--scheduler", "nonsense")
+    assert code == 2 and err.startswith("automimic: error: --scheduler nonsense: cannot reach a "
+                                        "Dask scheduler there"), err
+    assert len(err.splitlines()) == 1 and not (tmp_path / "out").exists()
+
+
+def test_without_dask_the_scheduler_option_says_what_to_install(capsys, data, tmp_path,
+                                                                monkeypatch):
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed fails
+    code, err = run(capsys, data, tmp_path / "out", "--scheduler", "tcp://127.0.0.1:8786")
+    assert code == 2 and "pip install 'automimic[cluster]'" in err, err
 
 
 def _missing_test(folder: Path) -> Path:
