@@ -66,7 +66,8 @@ def test_given_options_build_the_configs_and_others_keep_their_defaults():
 
 @pytest.mark.parametrize("argv, needle", [
     (["--hidden", "x"], "argument --hidden: expected a whole number (got 'x')"),
-    (["--lr", "fast"], "argument --lr: expected a number (got 'fast')"),
+    (["--lr", "fast"], "argument --lr: expected a finite number (got 'fast')"),
+    (["--clip", "inf"], "argument --clip: expected a finite number or 'none' (got 'inf')"),
     (["--epochs", "none"], "argument --epochs: expected a whole number (got 'none')"),
 ])
 def test_a_badly_typed_value_is_a_usage_error(capsys, argv, needle):
