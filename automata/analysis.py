@@ -165,24 +165,6 @@ def expected_length(a: Automaton) -> float:
 
 
 MAX_PRODUCT_STATES = 250_000  # pair states of a product automaton (its linear system)
-MAX_PRODUCT_ENTRIES = 20_000_000  # cells of a dense (S, S, A) structure (160 MB)
-
-
-def check_size(n_states: int, n_symbols: int, *, what: str = "the automaton",
-               limit: int = MAX_PRODUCT_ENTRIES) -> None:
-    """Raise :class:`SizeLimitError` when a dense (states × states × symbols) structure for
-    ``what`` would exceed ``limit`` cells, before anything is allocated.
-
-    >>> check_size(100, 20)
-    >>> check_size(10_000, 20, what="a PFA")  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    automata.errors.SizeLimitError: a PFA: 10000 states × 10000 states × 20 symbols = ...
-    """
-    cells = n_states * n_states * n_symbols
-    if cells > limit:
-        raise SizeLimitError(f"{what}: {n_states} states × {n_states} states × {n_symbols} "
-                             f"symbols = {cells} cells exceeds the limit of {limit}")
 
 
 def _row_entropy(rows: np.ndarray) -> np.ndarray:

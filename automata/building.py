@@ -1,15 +1,12 @@
-"""Turn a checked `Spec` into the arrays of an `Automaton`, refusing dense tables too large for
-memory before they are allocated."""
+"""Turn a checked `Spec` into the arrays of an `Automaton`."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from .core import Automaton
-from .errors import AutomatonError
+from .limits import check_dense_size
 from .validation import Spec
-
-MAX_DENSE_ENTRIES = 50_000_000  # symbols × states² of a nondeterministic kind (400 MB of floats)
 
 
 def build(spec: Spec) -> Automaton:
@@ -41,13 +38,3 @@ def build(spec: Spec) -> Automaton:
                      initial=initial, final=final, name=spec.name, description=spec.description,
                      **arrays)
 
-
-def check_dense_size(kind: str, n_symbols: int, n_states: int) -> None:
-    """Refuse a nondeterministic automaton whose dense (symbols × states × states) table would
-    exhaust memory, before it is allocated."""
-    entries = n_symbols * n_states * n_states
-    if entries > MAX_DENSE_ENTRIES:
-        raise AutomatonError(f"a {kind} with {n_states} states and {n_symbols} symbols needs a "
-                             f"dense table of {entries:.3g} entries (limit "
-                             f"{MAX_DENSE_ENTRIES:.3g}); large automata must be deterministic "
-                             "(dfa, pdfa, markov)")

@@ -25,9 +25,11 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from automimic_io import single_characters, split_symbols
+
 from .core import END, Automaton
 from .errors import AutomatonError, UnknownSymbolError
-from .strings import StringLike, format_string, single_characters
+from .strings import StringLike, format_string
 from .validation import markov_start_state
 
 ANCHOR = -1  # first item of an anchored context: (ANCHOR, *codes) = "the string so far is codes"
@@ -36,11 +38,11 @@ Context = tuple[int, ...]
 
 def _encode_all(strings: Iterable[StringLike], alphabet: tuple[str, ...]) -> list[list[int]]:
     table = {symbol: i for i, symbol in enumerate(alphabet)}
-    split = single_characters(alphabet)
+    chars = single_characters(alphabet)
     encoded = []
     for string in strings:
         if isinstance(string, str):
-            string = tuple(string) if split else string.split()
+            string = split_symbols(string, chars=chars)
         try:
             encoded.append([table[str(symbol)] for symbol in string])
         except KeyError:

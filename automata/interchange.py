@@ -17,11 +17,13 @@ import json
 import os
 from pathlib import Path
 
+from automimic_io import write_atomic
+
 from .core import Automaton
 from .dot import from_dot, to_dot
 from .dumping import dumps, to_dict
 from .errors import AutomatonError, FormatError
-from .files import read_text, write_atomic
+from .files import read_text
 from .loading import from_dict, loads
 from .pautomac import model_text, read_model
 

@@ -11,11 +11,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO
 
+from automimic_io import write_atomic
+
 from .building import build
 from .core import Automaton
 from .dumping import dumps
 from .errors import AutomatonError, FormatError
-from .files import MAX_BYTES, decode, read_text, write_atomic
+from .files import MAX_BYTES, decode, read_text
 from .validation import read_spec, state_path
 from .yaml_document import Document, parse
 

@@ -29,10 +29,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .building import check_dense_size
+from automimic_io import write_atomic
+
 from .core import Automaton, dense_transition
 from .errors import AutomatonError, FormatError
-from .files import write_atomic
+from .files import read_text
+from .limits import check_dense_size
 
 PathLike = str | os.PathLike
 _HEADERS = {"I": 1, "F": 1, "S": 2, "T": 3}  # header letter → number of indices per line
@@ -57,11 +59,7 @@ class Strings:
 def _read_text(source: PathLike | str) -> tuple[str, str]:
     if isinstance(source, str) and "\n" in source:
         return source, "<string>"
-    path = Path(source)
-    try:
-        return path.read_text(encoding="utf-8"), str(path)
-    except OSError as error:
-        raise AutomatonError(f"cannot read {path}: {error.strerror}") from None
+    return read_text(source, "PAutomaC"), str(source)
 
 
 def _parse_model(text: str, file: str) -> dict[str, list[tuple[tuple[int, ...], float]]]:
@@ -248,14 +246,38 @@ def write_solution(probabilities: Sequence[float], path: PathLike) -> None:
     write_atomic(Path(path), "\n".join(lines) + "\n")
 
 
-def pautomac_perplexity(truth: Sequence[float], model: Sequence[float]) -> float:
-    """2^(−Σₓ P̂(x) log₂ Q̂(x)) with P̂, Q̂ normalised over the test strings (the PAutomaC score).
+def pautomac_perplexity(log_p: Sequence[float], log_q: Sequence[float],
+                        strings: Sequence[Sequence[str]]) -> float:
+    """The PAutomaC score 2^(−Σ_{x∈T} P̂(x) log₂ Q̂(x)) over the distinct test strings T, with P̂
+    and Q̂ the truth's and the model's probabilities normalised over T.
 
-    >>> pautomac_perplexity([0.5, 0.5], [0.1, 0.1])
+    ``log_p`` and ``log_q`` are natural logs, one per entry of ``strings``; a string repeated in
+    the test set counts once.
+
+    >>> round(pautomac_perplexity(np.log([0.5, 0.25]), np.log([0.5, 0.25]), ["a", "b"]), 4)
+    1.8899
+    >>> round(pautomac_perplexity(np.log([0.5, 0.5, 0.5]), np.log([0.1] * 3), ["a", "a", "b"]), 12)
     2.0
     """
-    p = np.asarray(truth, dtype=float)
-    q = np.asarray(model, dtype=float)
-    p, q = p / p.sum(), q / q.sum()
-    with np.errstate(divide="ignore"):
-        return float(2.0 ** -np.sum(np.where(p > 0, p * np.log2(q), 0.0)))
+    first = _first_occurrences(strings)
+    p_hat = _normalised_logs(np.asarray(log_p, dtype=float)[first])
+    q_hat = _normalised_logs(np.asarray(log_q, dtype=float)[first])
+    weights = np.exp(p_hat)
+    with np.errstate(invalid="ignore"):
+        terms = np.where(weights > 0, weights * q_hat / np.log(2), 0.0)
+    return float(2.0 ** -terms.sum())
+
+
+def _first_occurrences(strings: Sequence[Sequence[str]]) -> np.ndarray:
+    seen: dict[tuple[str, ...], int] = {}
+    for i, string in enumerate(strings):
+        seen.setdefault(tuple(string), i)
+    return np.fromiter(seen.values(), dtype=np.int64, count=len(seen))
+
+
+def _normalised_logs(logs: np.ndarray) -> np.ndarray:
+    """log(x / Σ x) from log x, stable; all -inf stays -inf."""
+    top = logs.max(initial=-np.inf)
+    if not np.isfinite(top):
+        return np.full_like(logs, -np.inf)
+    return logs - (top + np.log(np.exp(logs - top).sum()))

@@ -259,7 +259,7 @@ def render(a: Automaton, path: str, *, highlight: StringLike | None = None,
     """
     from pathlib import Path
 
-    from .files import write_atomic
+    from automimic_io import write_atomic
 
     target = Path(path)
     fmt = target.suffix.lstrip(".").lower()

@@ -8,6 +8,8 @@ from itertools import chain, repeat
 
 import numpy as np
 
+from automimic_io import join_symbols, single_characters, split_symbols, symbols_of
+
 from .core import Automaton
 from .errors import UnknownSymbolError
 
@@ -22,11 +24,6 @@ def is_single(strings: object) -> bool:
     return isinstance(strings, str | tuple)
 
 
-def single_characters(alphabet: Sequence[str]) -> bool:
-    """True when every symbol is one character, so a ``str`` is read character by character."""
-    return all(len(symbol) == 1 for symbol in alphabet)
-
-
 def to_symbols(a: Automaton, string: StringLike) -> Symbols:
     """The symbols of ``string``: a ``str`` is split into characters when every symbol is one
     character, else on whitespace; any other sequence is taken as its symbols.
@@ -39,7 +36,7 @@ def to_symbols(a: Automaton, string: StringLike) -> Symbols:
     ('the', 'cat')
     """
     if isinstance(string, str):
-        return tuple(string) if single_characters(a.alphabet) else tuple(string.split())
+        return symbols_of(string, a.alphabet)
     return tuple(str(symbol) for symbol in string)
 
 
@@ -49,7 +46,7 @@ def format_string(alphabet: Sequence[str], symbols: Sequence[str]) -> str:
     >>> format_string(("a", "b"), ("a", "b", "b"))
     'abb'
     """
-    return ("" if single_characters(alphabet) else " ").join(symbols)
+    return join_symbols(symbols, alphabet)
 
 
 def encode(a: Automaton, string: StringLike) -> np.ndarray:
@@ -113,8 +110,8 @@ def _encode_all(a: Automaton, strings: list) -> tuple[np.ndarray, np.ndarray]:
         lengths = np.fromiter(map(len, strings), dtype=np.int64, count=len(strings))
         flat = _encode_text(table, strings)
     else:
-        split = not single_characters(a.alphabet)
-        pieces = [s.split() if split and isinstance(s, str) else s for s in strings]
+        chars = single_characters(a.alphabet)
+        pieces = [split_symbols(s, chars=chars) if isinstance(s, str) else s for s in strings]
         lengths = np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces))
         index = a._index["symbol"]
         try:

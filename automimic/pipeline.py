@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 
 import automata as am
-from automata.loading import write_atomic
 from automimic.commands.neural_cmds import RUN_FILES, write_run_corpora
 from automimic.errors import CliError
+from automimic_io import read_bytes, read_corpus, single_characters, write_atomic, write_corpus
 
 RUN_FILE = "run.json"
 TEST_FILE = "test.txt"
@@ -96,7 +96,7 @@ def _check_writable(folder: Path, option: str) -> None:
 
 def automaton_digest(path: Path) -> str:
     """SHA-256 of the automaton file: a run resumes only with the same automaton."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    return hashlib.sha256(read_bytes(path)).hexdigest()
 
 
 def stage_seeds(seed: int) -> dict[str, int]:
@@ -162,17 +162,6 @@ def sample_corpus(truth: am.Automaton, n: int, seed: int,
     return list(samples.strings)
 
 
-def write_strings(path: Path, strings: list[tuple[str, ...]], alphabet: tuple[str, ...]) -> None:
-    """One string a line, as ``automimic train`` writes its corpora (atomic)."""
-    write_atomic(path, "".join(am.format_string(alphabet, s) + "\n" for s in strings))
-
-
-def read_strings(path: Path, truth: am.Automaton) -> list[tuple[str, ...]]:
-    """The strings of a corpus file written by :func:`write_strings` (or ``automimic train``)."""
-    lines = Path(path).read_text(encoding="utf-8").split("\n")[:-1]
-    return [am.to_symbols(truth, line) for line in lines]
-
-
 def run(path: Path, out: Path, options: RunOptions, *, force: bool = False, quiet: bool = False,
         say: Callable[[str], None] = print):
     """Run every stage; returns the :class:`compare.comparison.Comparison` (files in ``out``)."""
@@ -201,7 +190,7 @@ def run(path: Path, out: Path, options: RunOptions, *, force: bool = False, quie
     resuming = prepare_folder(out, record, force=force)
     if resuming:
         say(f"      resuming the run in {out} (same automaton and settings)")
-    write_atomic(out / "automaton.yaml", Path(path).read_text(encoding="utf-8"))
+    write_atomic(out / "automaton.yaml", read_bytes(path))
     write_atomic(out / RUN_FILE, json.dumps(record, indent=2) + "\n")
     say(f"[2/7] drawing the automaton ({len(truth.states)} states)")
     say(f"      {_render(truth, out)}")
@@ -261,14 +250,15 @@ def _corpora(truth: am.Automaton, out: Path, options: RunOptions, seeds: dict[st
     names = ("train.txt", "val.txt", TEST_FILE)
     if resuming and all((out / name).exists() for name in names):
         say("[3/7] reusing the sampled corpora")
-        return tuple(read_strings(out / name, truth) for name in names)  # type: ignore[return-value]
+        chars = single_characters(truth.alphabet)
+        return tuple(read_corpus(out / name, chars=chars) for name in names)  # type: ignore[return-value]
     say(f"[3/7] sampling {options.n_train} training, {options.n_val} validation and "
         f"{options.n_test} test strings")
     corpora = [sample_corpus(truth, n, seeds[name], lambda text: say(f"      {text}"))
                for n, name in ((options.n_train, "train"), (options.n_val, "val"),
                                (options.n_test, "test"))]
     write_run_corpora(out, corpora[0], corpora[1], truth.alphabet, chars=False)
-    write_strings(out / TEST_FILE, corpora[2], truth.alphabet)
+    write_corpus(out / TEST_FILE, corpora[2], truth.alphabet)
     return corpora[0], corpora[1], corpora[2]
 
 

@@ -25,9 +25,9 @@ import torch
 
 import automata as am
 import neural
-from automata.loading import write_atomic
 from automata.shipped import example_path
 from automimic.cli import main as automimic
+from automimic_io import write_atomic
 from compare.inside import inspect_model, parse_group, render_html, to_json
 
 EXAMPLES = example_path().parent

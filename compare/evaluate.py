@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import automata as am
+from automata.pautomac import pautomac_perplexity
 from compare import metrics as m
 from compare.models import as_model, column_order
 
@@ -194,8 +195,8 @@ def summarize(scores: Scores, *, sample_log_p: np.ndarray | None = None,
         estimates["illegal_sample_fraction"] = m.illegal_fraction(sample_log_p)
     exact = {
         "max_tv": float(scores.tv.max(initial=0.0)),
-        "pautomac_perplexity": m.pautomac_perplexity(log_p, log_q, scores.strings),
-        "true_perplexity": m.pautomac_perplexity(log_p, log_p, scores.strings),
+        "pautomac_perplexity": pautomac_perplexity(log_p, log_q, scores.strings),
+        "true_perplexity": pautomac_perplexity(log_p, log_p, scores.strings),
         "exact_entropy_bits_per_symbol": math.nan if exact_entropy is None else exact_entropy,
     }
     values = {key: float(e.value) for key, e in estimates.items()} | exact

@@ -9,7 +9,6 @@ Estimates come as :class:`Estimate` (value and standard error).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -145,22 +144,6 @@ def cross_entropy_bits_per_symbol(log_q: np.ndarray, lengths: np.ndarray) -> Est
     return ratio_estimate(-_bits(log_q), np.asarray(lengths) + 1)
 
 
-def pautomac_perplexity(log_p: np.ndarray, log_q: np.ndarray,
-                        strings: Sequence[Sequence[str]]) -> float:
-    """2^(−Σ_{x∈T} P̂(x) log₂ Q̂(x)) over the distinct strings T, P̂ and Q̂ normalised over T.
-
-    >>> round(pautomac_perplexity(np.log([0.5, 0.25]), np.log([0.5, 0.25]), ["a", "b"]), 4)
-    1.8899
-    """
-    first = _first_occurrences(strings)
-    p_hat = _normalised_logs(np.asarray(log_p)[first])
-    q_hat = _normalised_logs(np.asarray(log_q)[first])
-    weights = np.exp(p_hat)
-    with np.errstate(invalid="ignore"):
-        terms = np.where(weights > 0, weights * q_hat / LN2, 0.0)
-    return float(2.0 ** -terms.sum())
-
-
 def illegal_fraction(log_p_samples: np.ndarray) -> Estimate:
     """The fraction of model samples the truth gives probability 0, with its standard error.
 
@@ -172,18 +155,3 @@ def illegal_fraction(log_p_samples: np.ndarray) -> Estimate:
 
 def _bits(log: np.ndarray) -> np.ndarray:
     return np.asarray(log, dtype=float) / LN2
-
-
-def _first_occurrences(strings: Sequence[Sequence[str]]) -> np.ndarray:
-    seen: dict[tuple[str, ...], int] = {}
-    for i, string in enumerate(strings):
-        seen.setdefault(tuple(string), i)
-    return np.fromiter(seen.values(), dtype=np.int64, count=len(seen))
-
-
-def _normalised_logs(logs: np.ndarray) -> np.ndarray:
-    """log(x / Σ x) from log x, stable; all -inf stays -inf."""
-    top = logs.max(initial=-np.inf)
-    if not np.isfinite(top):
-        return np.full_like(logs, -np.inf)
-    return logs - (top + np.log(np.exp(logs - top).sum()))

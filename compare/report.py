@@ -19,9 +19,8 @@ import numpy as np
 from markupsafe import Markup
 
 import automata as am
-from automata.loading import write_atomic
 from automata.rendering import visible
-from automata.strings import single_characters
+from automimic_io import single_characters, write_atomic
 from compare import page
 from compare.comparison import Comparison
 from compare.evaluate import METRIC_KEYS

@@ -6,14 +6,14 @@ import glob
 import os
 import pickle
 import re
-import stat
-import tempfile
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import torch
+
+from automimic_io import write_atomic
 
 FORMAT = "automimic-neural"
 FORMAT_VERSION = 1
@@ -31,35 +31,6 @@ REQUIRED = {
 
 class CheckpointError(ValueError):
     """A checkpoint that is missing, corrupt, unsafe, or of another format version."""
-
-
-def atomic_write_bytes(path: Path, write) -> None:
-    """Write a file through ``write(file_object)`` into a temporary file, then rename it.
-
-    The file gets the usual permissions: those of the file it replaces, else 0o666 less the
-    umask (not the 0o600 of the temporary file).
-
-    Examples
-    --------
-    >>> import os, stat, tempfile, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "new" / "f.txt"
-    >>> atomic_write_bytes(p, lambda handle: handle.write(b"hi"))
-    >>> p.read_bytes(), stat.S_IMODE(p.stat().st_mode) == _file_mode(p)
-    (b'hi', True)
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, _file_mode(path))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def remove_temporaries(folder: Path, names: Iterable[str]) -> None:
@@ -81,16 +52,6 @@ def remove_temporaries(folder: Path, names: Iterable[str]) -> None:
                 path.unlink(missing_ok=True)
 
 
-def _file_mode(path: Path) -> int:
-    """The mode of the file ``path`` replaces, else what ``open`` would give a new file."""
-    try:
-        return stat.S_IMODE(path.stat().st_mode)
-    except OSError:
-        umask = os.umask(0o022)  # reading the umask means setting it: set it back at once
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
 def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
     """Save ``payload`` (tensors, numbers, strings, lists, dicts) atomically with the format tag.
 
@@ -103,7 +64,7 @@ def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
     0
     """
     payload = {"format": FORMAT, "format_version": FORMAT_VERSION, **payload}
-    atomic_write_bytes(Path(path), lambda handle: torch.save(payload, handle))
+    write_atomic(path, lambda handle: torch.save(payload, handle))
 
 
 def load_checkpoint(path: Path, *, kind: str) -> dict[str, Any]:

@@ -17,12 +17,12 @@ from typing import Any
 import numpy as np
 import torch
 
+from automimic_io import write_atomic
 from neural.checkpoint import (
     HISTORY_FILE,
     MODEL_FILE,
     TRAINING_FILE,
     CheckpointError,
-    atomic_write_bytes,
     load_checkpoint,
     one_line,
     remove_temporaries,
@@ -247,7 +247,7 @@ def _write_derived(session: Session, *, save_model: bool) -> None:
     if save_model:
         save_checkpoint(session.run_dir / MODEL_FILE, _model_payload(session))
     text = json.dumps({"progress": session.progress.to_dict(), **session.history}, indent=1)
-    atomic_write_bytes(session.run_dir / HISTORY_FILE, lambda handle: handle.write(text.encode()))
+    write_atomic(session.run_dir / HISTORY_FILE, text)
 
 
 def best_model(session: Session) -> TrainedModel:

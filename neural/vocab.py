@@ -8,10 +8,11 @@ from itertools import chain
 
 import numpy as np
 
+from automimic_io import separator, single_characters, split_symbols
+
 EOS = "$"
 
-# One string: a tuple of symbols, or a plain str, read character by character when every symbol
-# of the alphabet is one character, else split on whitespace (as in ``automata``).
+# One string: a tuple of symbols, or a plain str, read as ``automimic_io.symbols_of`` reads it.
 Symbols = Sequence[str]
 
 
@@ -51,7 +52,8 @@ class Vocabulary:
         if len(set(alphabet)) != len(alphabet):
             raise CorpusError(f"the alphabet has duplicate symbols: {list(alphabet)}")
         object.__setattr__(self, "_index", {s: i for i, s in enumerate(alphabet)})
-        object.__setattr__(self, "_single", all(len(s) == 1 for s in alphabet))
+        object.__setattr__(self, "_single", single_characters(alphabet))
+        object.__setattr__(self, "_separator", separator(alphabet))
 
     @property
     def eos(self) -> int:
@@ -113,8 +115,8 @@ class Vocabulary:
         return tokens, lengths
 
     def _symbols(self, string: Symbols) -> Symbols:
-        if isinstance(string, str) and not self._single:  # type: ignore[attr-defined]
-            return string.split()
+        if isinstance(string, str):
+            return split_symbols(string, chars=self._single)  # type: ignore[attr-defined]
         return string
 
     def decode(self, indices: Iterable[int]) -> tuple[str, ...]:
@@ -129,7 +131,7 @@ class Vocabulary:
         >>> Vocabulary(("a", "b")).format(("a", "b")), Vocabulary(("x", "yy")).format(("x", "yy"))
         ('ab', 'x yy')
         """
-        return ("" if self._single else " ").join(string)  # type: ignore[attr-defined]
+        return self._separator.join(string)  # type: ignore[attr-defined]
 
 
 def infer_alphabet(strings: Iterable[Symbols]) -> tuple[str, ...]:

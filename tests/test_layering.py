@@ -10,6 +10,7 @@ import pytest
 @pytest.mark.parametrize(("package", "forbidden"), [
     ("automata", ("torch", "neural", "compare", "automimic")),
     ("neural", ("automata", "compare", "automimic")),
+    ("automimic_io", ("torch", "automata", "neural", "compare", "automimic")),
 ])
 def test_a_package_does_not_import_the_layers_it_must_not_know(package, forbidden):
     check = (f"import sys, {package}\n"

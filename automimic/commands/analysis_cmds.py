@@ -14,10 +14,10 @@ from pathlib import Path
 import automata as am
 from automata.core import END
 from automata.interchange import format_of, read_automaton, write_automaton
-from automata.loading import read_text, write_atomic
 from automata.strings import format_string
 from automimic.arguments import positive
 from automimic.errors import CliError
+from automimic_io import MAX_CORPUS_BYTES, parse_corpus, read_text, single_characters
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -59,12 +59,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     fit = subparsers.add_parser(
         "fit", help="fit an order-k Markov chain to strings",
         description="Fit an order-K Markov chain with add-λ smoothing to STRINGS (one string a "
-                    "line: characters, or symbols separated by spaces when --alphabet has "
-                    "multi-character symbols; or a PAutomaC string file) and write it as YAML.")
+                    "line, as `train --data` reads it: symbols separated by whitespace when a "
+                    "line holds several, else characters; or a PAutomaC string file) and write "
+                    "it as YAML.")
     fit.add_argument("strings", metavar="STRINGS")
     fit.add_argument("--order", type=int, required=True, metavar="K")
     fit.add_argument("--smoothing", type=float, default=1.0, help="λ (1.0)")
-    fit.add_argument("--alphabet", help="the symbols, comma-separated (default: those seen)")
+    fit.add_argument("--alphabet", help="the symbols, comma-separated (default: those seen); "
+                     "one-character symbols make each line a string of characters")
+    fit.add_argument("--chars", action="store_true",
+                     help="each line is a string of characters (inner spaces included)")
     fit.add_argument("-o", "--out", required=True, metavar="OUT.yaml")
     fit.set_defaults(handler=run_fit)
 
@@ -196,27 +200,28 @@ def run_convert(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_strings(path: str, alphabet: list[str] | None) -> tuple[list, list[str]]:
-    text = read_text(path, "text")
+def _read_strings(path: str, alphabet: list[str] | None, chars: bool) -> tuple[list, list[str]]:
+    """The strings of a corpus (a PAutomaC string file, or one string a line, split as
+    :func:`automimic_io.parse_corpus` splits them: a given alphabet decides, else the file) and
+    the alphabet: the one given, else the symbols seen."""
+    text = read_text(path, limit=MAX_CORPUS_BYTES, what="corpus")
     first = text.split("\n", 1)[0].split()
     if len(first) == 2 and all(f.isdigit() for f in first):  # a PAutomaC string file
         from automata.pautomac import read_strings
 
         data = read_strings(Path(path))
         return data.strings, alphabet or [str(i) for i in range(data.n_symbols)]
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    words = alphabet is not None and any(len(s) != 1 for s in alphabet)
-    strings = [tuple(line.split()) if words else tuple(line) for line in lines]
+    if not chars and alphabet is not None:
+        chars = single_characters(alphabet)
+    strings = parse_corpus(text, chars=chars or None)
     known = set(alphabet or ()) - {END}
     for number, string in enumerate(strings, start=1):
         bad = [s for s in string if s == END or (alphabet and s not in known)]
         if bad:
             why = ("'$' is reserved for the end of the string" if bad[0] == END
                    else f"the alphabet is {alphabet}")
-            raise CliError(f"{path}:{number}: unknown symbol {bad[0]!r} in {lines[number - 1]!r}"
-                           f" ({why})")
+            line = text.split("\n")[number - 1].rstrip("\r")
+            raise CliError(f"{path}:{number}: unknown symbol {bad[0]!r} in {line!r} ({why})")
     seen = sorted({s for x in strings for s in x})
     return strings, alphabet or seen
 
@@ -227,15 +232,12 @@ def run_fit(args: argparse.Namespace) -> int:
     alphabet = None if args.alphabet is None else [s for s in args.alphabet.split(",") if s]
     if alphabet is not None and not alphabet:
         raise CliError(f"--alphabet {args.alphabet!r}: expected symbols separated by commas")
-    strings, alphabet = _read_strings(args.strings, alphabet)
+    strings, alphabet = _read_strings(args.strings, alphabet, args.chars)
     if not alphabet:
         raise CliError(f"{args.strings}: no symbols seen; give --alphabet")
     model = am.fit_markov(strings, alphabet=alphabet, order=args.order,
                           smoothing=args.smoothing)
-    if format_of(args.out) == "yaml":
-        write_atomic(Path(args.out), am.dumps(model))
-    else:
-        write_automaton(model, args.out)
+    write_automaton(model, args.out)
     print(f"{args.out}: order-{args.order} markov chain, {len(model.states)} states, "
           f"fitted on {len(strings)} strings")
     return 0

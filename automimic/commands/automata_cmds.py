@@ -13,7 +13,6 @@ import numpy as np
 import automata as am
 from automata.analysis import expected_length, total_probability
 from automata.errors import SizeLimitError
-from automata.loading import write_atomic
 from automata.rendering import (
     DEFAULT_DPI,
     DOT_TIMEOUT,
@@ -23,6 +22,7 @@ from automata.rendering import (
 )
 from automimic.arguments import count, inverse_temperature, positive
 from automimic.errors import CliError
+from automimic_io import write_atomic
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

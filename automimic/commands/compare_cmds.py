@@ -97,13 +97,15 @@ def _compare_automaton(truth, other, test, args: argparse.Namespace):
 
 def _compare_run(truth, run: Path, test, args: argparse.Namespace):
     import neural
-    from automimic.pipeline import model_label, read_strings
+    from automimic.pipeline import model_label
+    from automimic_io import read_corpus, single_characters
     from compare.comparison import compare_models
 
     model = neural.load(run)
     folder = run if run.is_dir() else run.parent
     corpora = [folder / name for name in ("train.txt", "val.txt")]
-    train, val = ([read_strings(path, truth) for path in corpora]
+    chars = single_characters(truth.alphabet)
+    train, val = ([read_corpus(path, chars=chars) for path in corpora]
                   if all(path.exists() for path in corpora) else (None, None))
     if train is None:
         _stderr(f"no training corpus in {folder}: the n-gram baseline is left out")

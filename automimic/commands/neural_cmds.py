@@ -25,6 +25,16 @@ from automimic.training_options import (
     check_precision,
     chosen_options,
 )
+from automimic_io import (
+    MAX_CORPUS_BYTES,
+    parse_corpus,
+    read_corpus,
+    read_text,
+    single_characters,
+    symbols_of,
+    write_atomic,
+    write_corpus,
+)
 
 RUN_FILES = ("model.pt", "training.pt", "history.json", "train.txt", "val.txt", "corpus.json")
 CORPUS_FILE = "corpus.json"
@@ -176,10 +186,10 @@ def _read_corpora(args: argparse.Namespace) -> tuple[list, list, tuple[str, ...]
     """The training and validation strings of ``--data`` (and ``--val``), and the alphabet:
     the symbols of ``--data``; a given validation corpus may not add symbols the model never
     saw in training."""
-    train_strings = read_corpus(args.data, chars=args.chars)
+    train_strings = read_data(args.data, chars=args.chars)
     alphabet = _corpus_alphabet(args.data, train_strings)
     if args.val is not None:
-        val_strings = read_corpus(args.val, chars=args.chars)
+        val_strings = read_data(args.val, chars=args.chars)
         known = set(alphabet)
         unknown = _first_line_with(val_strings, args.chars, lambda s: s not in known)
         if unknown is not None:
@@ -236,65 +246,48 @@ def _first_line_with(strings: list[tuple[str, ...]], chars: bool,
     return None
 
 
-def read_corpus(path: str | os.PathLike, *, chars: bool = False) -> list[tuple[str, ...]]:
-    """Strings of a corpus file: one a line, symbols separated by whitespace when any line has
-    whitespace, else characters; with ``chars`` the whole text is one string of characters.
+def read_data(path: str | os.PathLike, *, chars: bool = False) -> list[tuple[str, ...]]:
+    """Strings of a corpus file, read as :func:`automimic_io.parse_corpus` reads them; with
+    ``chars`` the whole text is one string of characters.
 
     Examples
     --------
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "c.txt"
     >>> _ = p.write_text("ab\\nb\\n")
-    >>> read_corpus(p)
+    >>> read_data(p)
     [('a', 'b'), ('b',)]
     """
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except UnicodeDecodeError as err:
-        raise CliError(f"{path}: not a UTF-8 text file ({err.reason})") from None
-    if chars:
-        if not text:
-            raise CliError(f"{path}: the corpus is empty")
-        return [tuple(text)]
-    lines = text.split("\n")
-    if lines[-1] == "":
-        lines.pop()
-    if not lines:
+    text = read_text(path, limit=MAX_CORPUS_BYTES, what="corpus")
+    strings = [tuple(text)] if chars and text else parse_corpus(text)
+    if not strings:
         raise CliError(f"{path}: the corpus is empty")
-    if any(len(line.split()) > 1 for line in lines):
-        return [tuple(line.split()) for line in lines]
-    return [tuple(line.strip()) for line in lines]
+    return strings
 
 
 def write_run_corpora(out: Path, train_strings, val_strings, alphabet, chars: bool) -> None:
     """Write ``train.txt``, ``val.txt`` and ``corpus.json`` (how to read them back) atomically."""
-    from neural.checkpoint import atomic_write_bytes
-
-    single = all(len(s) == 1 for s in alphabet)
     for name, strings in (("train.txt", train_strings), ("val.txt", val_strings)):
         if chars:
-            text = "".join(strings[0]) if strings else ""
+            write_atomic(out / name, "".join(strings[0]) if strings else "")
         else:
-            text = "".join(("" if single else " ").join(s) + "\n" for s in strings)
-        atomic_write_bytes(out / name, lambda handle, t=text: handle.write(t.encode()))
-    meta = json.dumps({"alphabet": list(alphabet), "chars": chars, "single": single})
-    atomic_write_bytes(out / CORPUS_FILE, lambda handle: handle.write(meta.encode()))
+            write_corpus(out / name, strings, alphabet)
+    write_atomic(out / CORPUS_FILE, json.dumps({"alphabet": list(alphabet), "chars": chars}))
 
 
 def _read_run_corpora(out: Path) -> tuple[list, list, tuple[str, ...]]:
     try:
-        meta = json.loads((out / CORPUS_FILE).read_text())
-        alphabet, chars, single = tuple(meta["alphabet"]), meta["chars"], meta["single"]
+        meta = json.loads(read_text(out / CORPUS_FILE, what="run"))
+        alphabet, chars = tuple(meta["alphabet"]), meta["chars"]
     except (ValueError, KeyError, TypeError) as err:
         raise CliError(f"{out / CORPUS_FILE}: corrupt run file ({err})") from None
     corpora = []
     for name in ("train.txt", "val.txt"):
-        text = (out / name).read_text(encoding="utf-8")
         if chars:
+            text = read_text(out / name, limit=MAX_CORPUS_BYTES, what="corpus")
             corpora.append([tuple(text)] if text else [])
         else:
-            lines = text.split("\n")[:-1]
-            corpora.append([tuple(line) if single else tuple(line.split()) for line in lines])
+            corpora.append(read_corpus(out / name, chars=single_characters(alphabet)))
     return corpora[0], corpora[1], alphabet
 
 
@@ -363,7 +356,7 @@ def parse_string(text: str, alphabet: tuple[str, ...]) -> tuple[str, ...]:
     ...
     automimic.errors.CliError: unknown symbol 'Z' at position 1 in string 'AZ' (alphabet: A B)
     """
-    symbols = tuple(text) if all(len(s) == 1 for s in alphabet) else tuple(text.split())
+    symbols = symbols_of(text, alphabet)
     known = set(alphabet)
     for position, symbol in enumerate(symbols):
         if symbol not in known:
@@ -413,8 +406,6 @@ def run_gradients(args: argparse.Namespace) -> int:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from automata.loading import write_atomic
 
     out = Path(args.out)
     _check_plot_path(out)

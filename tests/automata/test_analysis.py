@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from strategies import all_strings, markov_chains, over_one_alphabet, pdfas, probabilistic_automata
 
 import automata as am
-from automata.analysis import check_size, entropy_estimate, solve_visits, state_matrix
+from automata.analysis import entropy_estimate, solve_visits, state_matrix
+from automata.limits import check_dense_size
 
 GEOMETRIC = am.loads("kind: markov\nalphabet: [x]\nstart: {x: 1.0}\nnext: {x: {x: 0.5, $: 0.5}}")
 LENGTH = 7  # brute-force enumeration length
@@ -145,7 +146,7 @@ def test_entropy_needs_a_deterministic_kind_and_size_guards():
     with pytest.raises(am.AutomatonError, match="deterministic"):
         am.entropy(am.loads(_PFA))
     with pytest.raises(am.SizeLimitError):
-        check_size(50_000, 20)
+        check_dense_size("pfa", 20, 50_000)
     big = am.Automaton(kind="pfa", alphabet=("a",), states=tuple(map(str, range(600))),
                        initial=np.eye(600)[0], final=np.full(600, 0.5),
                        transition=np.full((1, 600, 600), 0.5 / 600))

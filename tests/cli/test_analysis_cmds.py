@@ -114,3 +114,17 @@ def test_distance_says_what_its_witness_is(capsys, tmp_path):
                        "alphabet: [A, B, E]\nstart: s\nstates: {s: {final: true, next: "
                        "{A: s, B: s, E: s}}}\n"))
     assert "witness     'B' (a shortest string that one accepts and the other does not)" in out
+
+
+def test_fit_splits_a_corpus_as_train_data_does(capsys, tmp_path):
+    from automimic.commands.neural_cmds import read_data
+
+    corpus = write(tmp_path, "c.txt", "a b\nb a\n")
+    code, _, err = run(capsys, "fit", corpus, "--order", "1", "-o", str(tmp_path / "m.yaml"))
+    assert code == 0, err
+    assert am.load(tmp_path / "m.yaml").alphabet == ("a", "b")
+    assert read_data(corpus) == [("a", "b"), ("b", "a")]  # what `train --data` trains on
+    code, _, err = run(capsys, "fit", corpus, "--order", "1", "--chars",
+                       "-o", str(tmp_path / "c.yaml"))
+    assert code == 0, err
+    assert am.load(tmp_path / "c.yaml").alphabet == (" ", "a", "b")

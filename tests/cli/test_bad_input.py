@@ -567,7 +567,7 @@ def test_a_refused_training_leaves_nothing_that_blocks_the_corrected_command(cap
 
 BAD_TRAINING_CORPORA = [
     pytest.param("", [], "the corpus is empty", id="empty"),
-    pytest.param(b"ab\xff\n", [], "not a UTF-8 text file", id="latin-1"),
+    pytest.param(b"ab\xff\n", [], "not UTF-8 text (byte 2)", id="latin-1"),
     pytest.param("\n\n", [], "train.txt: no symbols", id="blank"),
     pytest.param("ab\nba\n", ["--val", "VAL"], "val.txt:2: unknown symbol 'z'",
                  id="unknown in val"),

@@ -79,16 +79,6 @@ def test_ratio_estimate_error_matches_the_delta_method_by_hand():
     assert estimate.value == ratio and estimate.stderr == pytest.approx(expected)
 
 
-def test_pautomac_perplexity_by_hand():
-    log_p = np.log([0.2, 0.1, 0.2])  # the third string repeats the first: counted once
-    log_q = np.log([0.1, 0.1, 0.1])
-    strings = [("a",), ("b",), ("a",)]
-    p_hat, q_hat = np.array([2 / 3, 1 / 3]), np.array([0.5, 0.5])
-    expected = 2 ** -(p_hat @ np.log2(q_hat))
-    assert m.pautomac_perplexity(log_p, log_q, strings) == pytest.approx(expected)
-    assert m.pautomac_perplexity(log_p, log_p, strings) == pytest.approx(2 ** -(p_hat @ np.log2(p_hat)))
-
-
 def test_illegal_fraction():
     estimate = m.illegal_fraction(np.array([-1.0, -np.inf, -np.inf, -2.0]))
     assert estimate.value == 0.5
