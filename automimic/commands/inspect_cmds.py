@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from automimic.arguments import count, positive
@@ -37,6 +38,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--k", type=positive, default=None,
                         help="clusters of the extracted automaton (default: chosen on the "
                              "validation strings)")
+    parser.add_argument("--clustering", choices=("kmeans", "agglomerative"), default="kmeans",
+                        help="how the hidden states are grouped into the extracted automaton's "
+                             "states: k-means or Ward's agglomerative tree (kmeans)")
     parser.add_argument("--probabilities", choices=("counts", "model"), default="counts",
                         help="extracted states emit what followed them (counts) or the RNN's "
                              "mean distribution there (model)")
@@ -75,7 +79,8 @@ def run_inspect(args: argparse.Namespace) -> int:
     kwargs = {} if args.k is None else {"ks": args.k}
     inspection = inspect_model(truth, model, groups=groups or None, units=units,
                                n_strings=args.n_strings, seed=args.seed,
-                               probabilities=args.probabilities, **kwargs)
+                               probabilities=args.probabilities, clustering=args.clustering,
+                               progress=_stderr, **kwargs)
     document = to_json(inspection)
     out = _out_dir(args)
     out.mkdir(parents=True, exist_ok=True)
@@ -87,6 +92,10 @@ def run_inspect(args: argparse.Namespace) -> int:
     else:
         _print_summary(document, out)
     return 0
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 def _print_summary(document: dict, out: Path) -> None:

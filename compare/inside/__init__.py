@@ -31,20 +31,21 @@ from compare.inside.cells import (
 )
 from compare.inside.document import to_json
 from compare.inside.extraction import (
+    Clustering,
     Extraction,
-    KMeans,
     bits_per_symbol,
     build_pdfa,
     contingency,
+    cut_tree,
     extract,
     kmeans,
     next_codes,
     purity,
+    ward_tree,
 )
 from compare.inside.inspection import GroupCells, Inspection, inspect_model
 from compare.inside.page import inside_context, render_html
 from compare.inside.probes import (
-    LogisticProbe,
     ProbeResult,
     fit_probe,
     probe_accuracy,
@@ -52,10 +53,10 @@ from compare.inside.probes import (
 )
 
 __all__ = [
-    "Alignment", "Extraction", "GroupCells", "Inspection", "KMeans", "LogisticProbe",
-    "ProbeResult", "align", "bits_per_symbol", "build_pdfa", "coloured_text_html",
-    "coloured_text_png", "contingency", "correlations", "extract", "fit_probe", "group_mass",
+    "Alignment", "Clustering", "Extraction", "GroupCells", "Inspection", "ProbeResult", "align",
+    "bits_per_symbol", "build_pdfa", "coloured_text_html", "coloured_text_png", "contingency",
+    "correlations", "cut_tree", "extract", "fit_probe", "group_mass",
     "hidden_features", "inside_context", "inspect_model", "kmeans", "mutual_information",
     "next_codes", "parse_group", "probe_accuracy", "purity", "render_html",
-    "single_unit_accuracy", "to_json", "top_units",
+    "single_unit_accuracy", "to_json", "top_units", "ward_tree",
 ]

@@ -24,7 +24,7 @@ def to_json(inspection: Inspection) -> dict:
         "shown_units": [{"unit": u["unit"], "why": u["why"]} for u in inspection.shown_units],
         "extraction": {
             "k": extraction.k, "states": len(extraction.automaton.states),
-            "probabilities": inspection.probabilities,
+            "clustering": extraction.method, "probabilities": inspection.probabilities,
             "determinism": extraction.determinism,
             "validation_bits_per_symbol": {str(k): v for k, v in extraction.validation.items()},
             "purity": inspection.purity,

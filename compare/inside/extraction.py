@@ -5,86 +5,53 @@ model's next-symbol distributions over the prefixes in the cluster (or the frequ
 symbols that followed them), smoothed by a small pseudo-count so every string stays possible;
 the target of each symbol is the cluster most often reached after it. The number of clusters is
 given or chosen on validation strings: the smallest k whose PDFA is within a tolerance of the
-best validation cross-entropy.
+best validation cross-entropy, searched from the smallest k until larger ones stop improving.
+The clusters come from scikit-learn: k-means, or Ward's agglomerative tree cut at each k.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn.cluster import AgglomerativeClustering, KMeans
 
 import automata as am
 from automata.randomness import make_rng
 
 DEFAULT_KS = (*range(1, 17), 20, 24, 28, 32)  # candidate numbers of clusters
+METHODS = ("kmeans", "agglomerative")
 SMOOTHING = 0.1  # pseudo-count of every symbol (and $) in every state, in prefixes
 TOLERANCE = 0.002  # bits per symbol: a larger k must beat the smaller ones by more than this
+PATIENCE = 4  # candidates in a row that do not beat the best k by TOLERANCE end the search
 N_INIT = 3  # k-means restarts
-MAX_ITER = 100
-MAX_FIT_ROWS = 5000  # k-means fits on a random subset of this many prefixes (they are redundant)
+MAX_FIT_ROWS = 5000  # clustering fits on a random subset of this many prefixes (they are redundant)
+MAX_TREE_ROWS = 2000  # Ward's tree needs memory in the square of its rows
 
 
 @dataclass(frozen=True)
-class KMeans:
-    """Cluster centres and the cluster of each fitted row."""
+class Clustering:
+    """Cluster centres (the mean of each cluster's fitted rows) and the cluster of each row."""
 
     centers: np.ndarray  # (k, D)
-    labels: np.ndarray  # (N,)
-    inertia: float  # Σ squared distances of the rows to their centres
+    labels: np.ndarray  # (N,) of the fitted rows
 
     def assign(self, x: np.ndarray) -> np.ndarray:
         """(N,) the nearest centre of each row of ``x``."""
-        return _nearest(x, self.centers)[0]
+        d2 = (self.centers * self.centers).sum(axis=1) - 2 * x @ self.centers.T  # (N, k) + ‖x‖²
+        return d2.argmin(axis=1)
 
 
-def _nearest(x: np.ndarray, centers: np.ndarray,
-             norms: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Index of and squared distance to the nearest centre, (N,) each; ``norms`` = ‖x‖²."""
-    norms = (x * x).sum(axis=1) if norms is None else norms
-    d2 = (centers * centers).sum(axis=1) - 2 * x @ centers.T  # (N, k), ‖x‖² added after argmin
-    index = d2.argmin(axis=1)
-    return index, np.maximum(d2[np.arange(len(x)), index] + norms, 0.0)
-
-
-def _plus_plus(x: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
-    """k-means++ seeding: each new centre drawn with probability ∝ squared distance. Stops
-    early when every row already sits on a centre (fewer distinct rows than k)."""
-    centers = [x[rng.integers(len(x))]]
-    d2 = ((x - centers[0]) ** 2).sum(axis=1)
-    while len(centers) < k and d2.sum() > 0:
-        centers.append(x[rng.choice(len(x), p=d2 / d2.sum())])
-        d2 = np.minimum(d2, ((x - centers[-1]) ** 2).sum(axis=1))
-    return np.array(centers)
-
-
-def _lloyd(x: np.ndarray, centers: np.ndarray, norms: np.ndarray, max_iter: int) -> KMeans:
-    """Lloyd's iterations from ``centers`` until no row changes cluster."""
-    labels = np.full(len(x), -1)
-    for _ in range(max_iter):
-        new, d2 = _nearest(x, centers, norms)
-        if np.array_equal(new, labels):
-            break
-        labels = new
-        counts = np.bincount(labels, minlength=len(centers))
-        for j in np.flatnonzero(counts == 0):  # refill an empty cluster with the worst-served row
-            far = int(d2.argmax())
-            labels[far], d2[far] = j, 0.0
-        onehot = np.zeros((len(x), len(centers)))
-        onehot[np.arange(len(x)), labels] = 1.0
-        centers = (onehot.T @ x) / onehot.sum(axis=0)[:, None]
-    labels, d2 = _nearest(x, centers, norms)
-    return KMeans(centers=centers, labels=labels, inertia=float(d2.sum()))
+def _distinct(x: np.ndarray) -> int:
+    return len(np.unique(x, axis=0))
 
 
 def kmeans(x: np.ndarray, k: int, *, seed: int | np.random.Generator | None = 0,
-           n_init: int = N_INIT, max_iter: int = MAX_ITER) -> KMeans:
-    """Lloyd's k-means with k-means++ seeding; the best of ``n_init`` restarts.
-
-    An emptied cluster takes the row farthest from its centre. With fewer distinct rows than
-    ``k``, fewer clusters come back.
+           n_init: int = N_INIT) -> Clustering:
+    """scikit-learn's k-means (k-means++ seeding, the best of ``n_init`` restarts); with fewer
+    distinct rows than ``k``, one cluster per distinct row.
 
     Examples
     --------
@@ -93,11 +60,43 @@ def kmeans(x: np.ndarray, k: int, *, seed: int | np.random.Generator | None = 0,
     [0.05, 5.05]
     """
     if k < 1 or not len(x):
-        raise ValueError(f"k-means needs k ≥ 1 and at least one row (k={k}, {len(x)} rows)")
-    rng = make_rng(seed)
-    norms = (x * x).sum(axis=1)
-    runs = [_lloyd(x, _plus_plus(x, k, rng), norms, max_iter) for _ in range(n_init)]
-    return min(runs, key=lambda run: run.inertia)
+        raise ValueError(f"clustering needs k ≥ 1 and at least one row (k={k}, {len(x)} rows)")
+    state = int(make_rng(seed).integers(2**31))
+    model = KMeans(min(k, _distinct(x)), n_init=n_init, random_state=state).fit(x)
+    return Clustering(centers=model.cluster_centers_, labels=model.labels_)
+
+
+def ward_tree(x: np.ndarray) -> np.ndarray:
+    """(N-1, 2) scikit-learn's agglomerative (Ward) merges of the rows of ``x``, first to last:
+    row i joins nodes ``children[i]`` into node N + i (leaves are the rows)."""
+    if len(x) < 2:
+        return np.zeros((0, 2), dtype=np.int64)
+    model = AgglomerativeClustering(n_clusters=None, distance_threshold=0.0,
+                                    compute_full_tree=True, linkage="ward").fit(x)
+    return model.children_
+
+
+def cut_tree(x: np.ndarray, children: np.ndarray, k: int) -> Clustering:
+    """The ``k`` clusters left after the first N - ``k`` merges of :func:`ward_tree`.
+
+    Examples
+    --------
+    >>> x = np.array([[0.0], [0.1], [5.0], [5.1]])
+    >>> sorted(cut_tree(x, ward_tree(x), 2).centers.ravel().round(2).tolist())
+    [0.05, 5.05]
+    """
+    if k < 1 or not len(x):
+        raise ValueError(f"clustering needs k ≥ 1 and at least one row (k={k}, {len(x)} rows)")
+    n = len(x)
+    parent = np.arange(2 * n - 1)
+    for i, (a, b) in enumerate(children[: n - min(k, n)]):
+        parent[[a, b]] = n + i
+    root = parent.copy()
+    for node in range(2 * n - 2, -1, -1):  # parents come after their children
+        root[node] = root[parent[node]]
+    labels = np.unique(root[:n], return_inverse=True)[1].ravel()
+    centers = np.array([x[labels == j].mean(axis=0) for j in range(labels.max() + 1)])
+    return Clustering(centers=centers, labels=labels)
 
 
 def next_codes(strings: Sequence[tuple[str, ...]], alphabet: Sequence[str]) -> np.ndarray:
@@ -201,7 +200,8 @@ class Extraction:
 
     automaton: am.Automaton
     k: int  # clusters (states before cutting unreachable ones)
-    kmeans: KMeans
+    clustering: Clustering
+    method: str  # "kmeans" or "agglomerative"
     determinism: float  # fraction of moves that follow the chosen target of their symbol
     validation: dict[int, float]  # k -> validation bits per symbol
 
@@ -231,13 +231,16 @@ def purity(table: np.ndarray) -> float:
 def extract(x: np.ndarray, strings: Sequence[tuple[str, ...]], offsets: np.ndarray,
             alphabet: Sequence[str], *, train: np.ndarray, validation: np.ndarray,
             distributions: np.ndarray | None = None, ks: Sequence[int] | int = DEFAULT_KS,
-            smoothing: float = SMOOTHING, tolerance: float = TOLERANCE,
-            seed: int = 0) -> Extraction:
+            method: str = "kmeans", smoothing: float = SMOOTHING, tolerance: float = TOLERANCE,
+            seed: int = 0, progress: Callable[[str], None] | None = None) -> Extraction:
     """Extract a PDFA from per-prefix hidden vectors ``x`` (N, D) of ``strings``.
 
-    ``train`` and ``validation`` are (n,) bool masks of strings: k-means and the counts use the
-    training strings; with several ``ks``, the PDFA of each k is scored on the validation strings
-    and the smallest k within ``tolerance`` bits per symbol of the best one wins.
+    ``train`` and ``validation`` are (n,) bool masks of strings: the clustering (``method``:
+    k-means, or Ward's agglomerative tree cut at each k) and the counts use the training
+    strings. With several ``ks``, the PDFA of each k, smallest first, is scored on the
+    validation strings; the search stops when ``PATIENCE`` candidates in a row fail to beat the
+    best by ``tolerance`` bits per symbol, and the smallest k within ``tolerance`` of the best
+    wins. ``progress`` is told each k and its score.
 
     Examples
     --------
@@ -248,29 +251,48 @@ def extract(x: np.ndarray, strings: Sequence[tuple[str, ...]], offsets: np.ndarr
     >>> result = extract(x, strings, offsets, ("a",), train=half, validation=~half, ks=[1, 3])
     >>> result.k, len(result.automaton.states)
     (3, 3)
+    >>> extract(x, strings, offsets, ("a",), train=half, validation=~half, ks=3,
+    ...         method="agglomerative").k
+    3
     """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     string_of = np.repeat(np.arange(len(strings)), np.diff(offsets))
     train_rows = np.asarray(train, dtype=bool)[string_of]
     following = next_codes(strings, alphabet)
     held_out = [s for s, keep in zip(strings, validation, strict=True) if keep]
     candidates = [ks] if isinstance(ks, int) else sorted(set(ks))
-    fitted: dict[int, tuple] = {}
     rng = make_rng(seed)
+    limit = MAX_FIT_ROWS if method == "kmeans" else MAX_TREE_ROWS
     fit_rows = np.flatnonzero(train_rows)
-    if len(fit_rows) > MAX_FIT_ROWS:
-        fit_rows = np.sort(rng.choice(fit_rows, MAX_FIT_ROWS, replace=False))
+    if len(fit_rows) > limit:
+        fit_rows = np.sort(rng.choice(fit_rows, limit, replace=False))
+    tree = ward_tree(x[fit_rows]) if method == "agglomerative" else None
+    fitted: dict[int, tuple] = {}
     for k in candidates:
-        km = kmeans(x[fit_rows], k, seed=rng)
-        clusters = km.assign(x)
-        automaton, determinism = build_pdfa(clusters, offsets, following, alphabet,
-                                            len(km.centers), rows=train_rows,
+        clustering = (kmeans(x[fit_rows], k, seed=rng) if tree is None
+                      else cut_tree(x[fit_rows], tree, k))
+        automaton, determinism = build_pdfa(clustering.assign(x), offsets, following, alphabet,
+                                            len(clustering.centers), rows=train_rows,
                                             distributions=distributions, smoothing=smoothing)
         score = bits_per_symbol(automaton, held_out) if len(candidates) > 1 else math.nan
-        fitted[k] = (automaton, km, determinism, score)
+        fitted[k] = (automaton, clustering, determinism, score)
+        if progress:
+            progress(f"k = {k}: {score:.4f} bits per symbol on the validation strings")
+        if _search_is_over(fitted, tolerance):
+            break
     scores = {k: value[3] for k, value in fitted.items()}
     best = min(scores.values()) if len(candidates) > 1 else math.nan
-    chosen = next((k for k in candidates if scores[k] <= best + tolerance), candidates[0])
-    automaton, km, determinism, _ = fitted[chosen]
-    return Extraction(automaton=automaton, k=len(km.centers), kmeans=km,
-                      determinism=determinism, validation=scores)
+    chosen = next((k for k in scores if scores[k] <= best + tolerance), candidates[0])
+    automaton, clustering, determinism, _ = fitted[chosen]
+    return Extraction(automaton=automaton, k=len(clustering.centers), clustering=clustering,
+                      method=method, determinism=determinism, validation=scores)
 
+
+def _search_is_over(fitted: dict[int, tuple], tolerance: float) -> bool:
+    """True when the last ``PATIENCE`` candidates all failed to beat the best before them by
+    ``tolerance``."""
+    scores = [value[3] for value in fitted.values()]
+    if len(scores) <= PATIENCE:
+        return False
+    return min(scores[-PATIENCE:]) > min(scores[:-PATIENCE]) - tolerance

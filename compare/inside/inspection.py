@@ -8,7 +8,7 @@ JSON, :mod:`compare.inside.page` as HTML.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -87,14 +87,12 @@ def _model_distributions(truth: am.Automaton, model, strings: Sequence) -> np.nd
     return np.concatenate(rows)[:, columns] if rows else np.zeros((0, len(columns)))
 
 
-def _unit_rows(x: np.ndarray, target: np.ndarray, labels: list[str], train: np.ndarray,
-               test: np.ndarray, k: int) -> list[dict]:
+def _unit_rows(x: np.ndarray, target: np.ndarray, labels: list[str], test: np.ndarray,
+               single: np.ndarray, k: int) -> list[dict]:
     """The ``k`` units most correlated with a group indicator ``target`` (N,) on the test rows,
     and the best single-unit classifier if it is not among them; with their mutual information
-    (test rows) and single-unit probe accuracy (threshold fitted on ``train``)."""
+    (test rows) and ``single`` (D,), each unit's single-unit probe accuracy."""
     corr = correlations(x[test], target[test, None])[:, 0]
-    both = train | test
-    single = single_unit_accuracy(x[both], target[both] > 0.5, train[both])
     chosen = top_units(corr, k).tolist()
     if int(single.argmax()) not in chosen:
         chosen.append(int(single.argmax()))
@@ -117,14 +115,15 @@ def _auto_groups(alignment: Alignment, test: np.ndarray) -> dict[str, frozenset[
 def _groups(alignment: Alignment, groups: Mapping[str, frozenset[str]], x: np.ndarray,
             labels: list[str], train: np.ndarray, test: np.ndarray) -> list[GroupCells]:
     mass = group_mass(alignment, groups)  # (N, G)
+    mask = train | test
+    single = single_unit_accuracy(x[mask], mass[mask] > 0.5, train[mask])  # (G, D)
     result = []
     for g, (name, members) in enumerate(groups.items()):
         inside = (mass[:, g] > 0.5).astype(int)
-        mask = train | test
         probe = probe_accuracy(x[mask], inside[mask], train[mask], names=["out", "in"])
         result.append(GroupCells(
             name=name, states=tuple(sorted(members)), share=float(inside[test].mean()),
-            probe=probe, units=_unit_rows(x, mass[:, g], labels, train, test, TOP_UNITS)))
+            probe=probe, units=_unit_rows(x, mass[:, g], labels, test, single[g], TOP_UNITS)))
     return result
 
 
@@ -145,7 +144,7 @@ def _unit_index(spec: str, labels: list[str]) -> int:
                      f"below {len(labels)}")
 
 
-def _shown_units(alignment: Alignment, x: np.ndarray, labels: list[str], units: Sequence[str],
+def _shown_units(alignment: Alignment, x: np.ndarray, labels: list[str], units: Sequence[int],
                  groups: list[GroupCells], state_units: list[dict], test_strings: np.ndarray,
                  mass: np.ndarray) -> list[dict]:
     """Chosen units first, then the best single unit of each group and the two units most
@@ -154,7 +153,7 @@ def _shown_units(alignment: Alignment, x: np.ndarray, labels: list[str], units: 
     lengths = np.array([len(alignment.strings[i]) for i in candidates])
     test_strings = candidates[np.argsort(-np.minimum(lengths, MAX_SHOWN_LENGTH),
                                          kind="stable")[:N_EXAMPLES]]
-    picks = [(_unit_index(u, labels), "chosen", 0 if groups else None) for u in units]
+    picks = [(index, "chosen", 0 if groups else None) for index in units]
     picks += [(g.best_unit["index"], f"best single unit for {g.name}", i)
               for i, g in enumerate(groups)]
     picks += [(u["index"], "most information about the true state", None)
@@ -209,13 +208,17 @@ def _model_info(model) -> dict:
 def inspect_model(truth: am.Automaton, model, *,
                   groups: Mapping[str, frozenset[str]] | None = None, units: Sequence[str] = (),
                   n_strings: int = N_STRINGS, seed: int = 0, ks: Sequence[int] | int = DEFAULT_KS,
-                  probabilities: str = "counts", strings: Sequence | None = None) -> Inspection:
+                  probabilities: str = "counts", strings: Sequence | None = None,
+                  clustering: str = "kmeans",
+                  progress: Callable[[str], None] | None = None) -> Inspection:
     """Look inside ``model`` (hidden states, as :class:`neural.TrainedModel`) against ``truth``.
 
     ``groups`` maps a name to a set of true states (default: the most visited states, one
     each); ``units`` are shown as coloured text besides the automatically chosen ones;
     ``probabilities`` is ``"counts"`` (the extracted states emit what followed them in the
-    strings) or ``"model"`` (the mean of the model's next-symbol distributions there).
+    strings) or ``"model"`` (the mean of the model's next-symbol distributions there);
+    ``clustering`` is ``"kmeans"`` or ``"agglomerative"`` (Ward); ``progress`` is told what
+    each step is doing.
 
     Examples
     --------
@@ -236,27 +239,35 @@ def inspect_model(truth: am.Automaton, model, *,
         raise ValueError("inspecting needs at least 4 strings (to fit, validate and test)")
     if probabilities not in ("counts", "model"):
         raise ValueError(f"probabilities must be 'counts' or 'model', got {probabilities!r}")
+    say = progress or (lambda message: None)
     truth = am.as_probabilistic(truth)
     if strings is None:
         strings = [tuple(s) for s in am.sample(truth, n_strings, seed=seed)]
+    say(f"reading the hidden states after every prefix of {len(strings)} strings")
     alignment = align(truth, model, strings)
     split = _split(len(alignment.strings), seed)
     fit, test = alignment.rows_of(split == 0), alignment.rows_of(split == 2)
     x, labels = alignment.matrix(), alignment.units()
+    shown_indices = [_unit_index(unit, labels) for unit in units]  # a bad unit stops us early
     state_labels = alignment.labels()
     both = fit | test
+    say(f"probing the true state ({len(truth.states)} states) on {alignment.n_rows} prefixes")
     probe = probe_accuracy(x[both], state_labels[both], fit[both], names=alignment.state_names)
     groups = dict(groups) if groups else _auto_groups(alignment, test)
+    say(f"probing {len(groups)} groups of states and their best single units")
     group_cells = _groups(alignment, groups, x, labels, fit, test)
     rnn = _model_distributions(truth, model, alignment.strings)
+    say(f"extracting an automaton ({clustering} on the hidden states)")
     extraction = extract(x, alignment.strings, alignment.offsets, truth.alphabet,
                          train=split == 0, validation=split == 1, ks=ks, seed=seed,
+                         method=clustering, progress=lambda line: say("  " + line),
                          distributions=rnn if probabilities == "model" else None)
-    clusters = extraction.kmeans.assign(x[test])
+    say("measuring the RNN and the extracted automaton against the truth")
+    clusters = extraction.clustering.assign(x[test])
     table = contingency(clusters, state_labels[test], extraction.k, len(truth.states))
     test_strings = [s for s, part in zip(alignment.strings, split, strict=True) if part == 2]
     state_units = _state_units(alignment, x, labels, test)
-    shown = _shown_units(alignment, x, labels, units, group_cells, state_units,
+    shown = _shown_units(alignment, x, labels, shown_indices, group_cells, state_units,
                          np.flatnonzero(split == 2), group_mass(alignment, groups))
     return Inspection(
         truth=truth, model_info=_model_info(model),

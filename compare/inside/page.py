@@ -15,6 +15,7 @@ from compare.formatting import number
 from compare.inside.cells import coloured_text_html, coloured_text_png, png_data_uri
 from compare.inside.inspection import Inspection
 
+CLUSTERING_NAMES = {"kmeans": "k-means", "agglomerative": "Ward's agglomerative clustering"}
 MAX_CONFUSION_STATES = 30  # a larger confusion matrix is left out of the page
 PALETTE = ("#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462", "#b3de69",
            "#fccde5", "#d9d9d9", "#bc80bd", "#ccebc5", "#ffed6f")
@@ -67,7 +68,7 @@ def _extraction(inspection: Inspection) -> dict:
     cluster_colors = {f"c{j}": colors[truth.states[majority[j]]]
                       for j in range(extraction.k) if inspection.contingency[j].sum()}
     return {"k": extraction.k, "states": len(extraction.automaton.states),
-            "determinism": extraction.determinism,
+            "method": CLUSTERING_NAMES[extraction.method], "determinism": extraction.determinism,
             "curve": ", ".join(f"{k}: {v:.4f}" for k, v in extraction.validation.items()
                                if math.isfinite(v)),
             "distances": _distance_rows(inspection.distances),

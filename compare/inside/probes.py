@@ -1,49 +1,35 @@
 """Linear probes: can the true state be read off the hidden vector by a linear classifier?
 
-A probe is a multinomial logistic regression (softmax of an affine map of the standardised
-features) with an L2 penalty, fitted full batch by L-BFGS from zero weights: no randomness, the
-same data gives the same probe. It is trained on the rows of some strings and scored on the rows
-of other strings, so it measures what generalises, not what it memorised.
+A probe is scikit-learn's multinomial logistic regression on standardised features, with an L2
+penalty, fitted by L-BFGS: no randomness, the same data gives the same probe. It is trained on
+the rows of some strings and scored on the rows of other strings, so it measures what
+generalises, not what it memorised.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import minimize
-from scipy.special import logsumexp
+from sklearn.dummy import DummyClassifier
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 DEFAULT_L2 = 1e-3  # penalty on the weights of standardised features
 MAX_ITER = 300
 
 
-@dataclass(frozen=True)
-class LogisticProbe:
-    """A fitted multinomial logistic regression over standardised features."""
-
-    mean: np.ndarray  # (D,) feature means on the training rows
-    scale: np.ndarray  # (D,) feature standard deviations (1 where constant)
-    weights: np.ndarray  # (D, K)
-    bias: np.ndarray  # (K,)
-    classes: np.ndarray  # (K,) the label of each output column
-
-    def log_proba(self, x: np.ndarray) -> np.ndarray:
-        """(N, K) log probabilities of the classes."""
-        logits = ((x - self.mean) / self.scale) @ self.weights + self.bias
-        return logits - logsumexp(logits, axis=1, keepdims=True)
-
-    def predict(self, x: np.ndarray) -> np.ndarray:
-        """(N,) the most probable class of each row."""
-        return self.classes[self.log_proba(x).argmax(axis=1)]
-
-
 def fit_probe(x: np.ndarray, y: np.ndarray, *, l2: float = DEFAULT_L2,
-              max_iter: int = MAX_ITER) -> LogisticProbe:
+              max_iter: int = MAX_ITER) -> Pipeline:
     """Fit a multinomial logistic regression of labels ``y`` (N,) on features ``x`` (N, D).
 
-    Minimises the mean cross-entropy plus ``l2``/2 ‖W‖² by L-BFGS from zero weights.
+    Minimises the mean cross-entropy plus ``l2``/2 ‖W‖² over standardised features (scikit-learn's
+    ``C`` is 1 / (``l2`` N)); one class gives a probe that always answers it. A probe still
+    short of convergence after ``max_iter`` steps is kept: it is what a probe of that budget reads.
 
     Examples
     --------
@@ -51,30 +37,13 @@ def fit_probe(x: np.ndarray, y: np.ndarray, *, l2: float = DEFAULT_L2,
     >>> fit_probe(x, np.array([0, 0, 1, 1])).predict(x).tolist()
     [0, 0, 1, 1]
     """
-    classes, codes = np.unique(y, return_inverse=True)
-    mean, scale = x.mean(axis=0), x.std(axis=0)
-    scale = np.where(scale > 1e-12, scale, 1.0)
-    z = (x - mean) / scale  # (N, D)
-    n, d, k = len(z), z.shape[1], len(classes)
-    onehot = np.zeros((n, k))
-    onehot[np.arange(n), codes] = 1.0
-
-    def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
-        w, b = theta[: d * k].reshape(d, k), theta[d * k:]
-        logits = z @ w + b  # (N, K)
-        log_p = logits - logsumexp(logits, axis=1, keepdims=True)
-        residual = (np.exp(log_p) - onehot) / n  # d(mean CE)/d logits
-        value = -(onehot * log_p).sum() / n + 0.5 * l2 * (w * w).sum()
-        grad = np.concatenate([(z.T @ residual + l2 * w).ravel(), residual.sum(axis=0)])
-        return value, grad
-
-    if k == 1:
-        theta = np.zeros(d * k + k)
+    if len(np.unique(y)) < 2:
+        classifier = DummyClassifier(strategy="most_frequent")
     else:
-        theta = minimize(loss, np.zeros(d * k + k), jac=True, method="L-BFGS-B",
-                         options={"maxiter": max_iter}).x
-    return LogisticProbe(mean=mean, scale=scale, weights=theta[: d * k].reshape(d, k),
-                         bias=theta[d * k:], classes=classes)
+        classifier = LogisticRegression(C=1.0 / (l2 * len(x)), max_iter=max_iter)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return make_pipeline(StandardScaler(), classifier).fit(x, y)
 
 
 @dataclass(frozen=True)
@@ -124,13 +93,14 @@ def probe_accuracy(x: np.ndarray, y: np.ndarray, train: np.ndarray, *,
     train = np.asarray(train, dtype=bool)
     probe = fit_probe(x[train], y[train], l2=l2)
     truth, predicted = y[~train], probe.predict(x[~train])
-    values = np.union1d(np.unique(y), probe.classes)
+    classes = probe.classes_
+    values = np.union1d(np.unique(y), classes)
     position = {v: i for i, v in enumerate(values.tolist())}
     confusion = np.zeros((len(values), len(values)), dtype=np.int64)
     np.add.at(confusion, ([position[v] for v in truth.tolist()],
                           [position[v] for v in predicted.tolist()]), 1)
-    counts = np.bincount(np.searchsorted(probe.classes, y[train]), minlength=len(probe.classes))
-    majority = probe.classes[np.argmax(counts)]
+    counts = np.bincount(np.searchsorted(classes, y[train]), minlength=len(classes))
+    majority = classes[np.argmax(counts)]
     labels = tuple(str(v) if names is None else str(names[v]) for v in values.tolist())
     n_test = int(len(truth))
     return ProbeResult(accuracy=float(np.mean(truth == predicted)) if n_test else float("nan"),
@@ -140,7 +110,8 @@ def probe_accuracy(x: np.ndarray, y: np.ndarray, train: np.ndarray, *,
 
 
 def single_unit_accuracy(x: np.ndarray, y: np.ndarray, train: np.ndarray) -> np.ndarray:
-    """(D,) test accuracy of the best threshold on each single unit for a binary label.
+    """(D,) test accuracy of the best threshold on each single unit for a binary label ``y``
+    (N,); for several labels (N, G) at once, (G, D) (the units are sorted once for all).
 
     For each column, the threshold and direction (``x > θ`` or ``x < θ`` means ``y``) that are
     most accurate on the training rows are applied to the other rows: one unit that separates
@@ -154,25 +125,35 @@ def single_unit_accuracy(x: np.ndarray, y: np.ndarray, train: np.ndarray) -> np.
     [1.0, 0.75]
     """
     train = np.asarray(train, dtype=bool)
-    y = np.asarray(y, dtype=bool)
-    xt, yt = x[train], y[train]
-    order = np.argsort(xt, axis=0, kind="stable")  # (n, D)
+    labels = np.asarray(y, dtype=bool)
+    xt = x[train]
+    order = np.argsort(xt, axis=0, kind="stable")  # (n, D), shared by every label
     sorted_x = np.take_along_axis(xt, order, axis=0)
-    positives = np.cumsum(yt[order], axis=0)  # positives at or below each cut
-    n, total = len(yt), int(yt.sum())
+    # a cut between two equal values would split them, which no threshold can do
+    edge = np.zeros((1, x.shape[1]), dtype=bool)
+    splits_tie = np.vstack([edge, sorted_x[:-1] == sorted_x[1:], edge])
+    padded = np.vstack([sorted_x[:1] - 1.0, sorted_x, sorted_x[-1:] + 1.0])
+    columns = labels.reshape(len(labels), -1).T  # (G, N)
+    result = np.array([_best_threshold_accuracy(x[~train], column[train][order], column[~train],
+                                                splits_tie, padded) for column in columns])
+    return result if labels.ndim > 1 else result[0]
+
+
+def _best_threshold_accuracy(x_test: np.ndarray, sorted_y: np.ndarray, y_test: np.ndarray,
+                             splits_tie: np.ndarray, padded: np.ndarray) -> np.ndarray:
+    """(D,) test accuracy of each unit's best training threshold; ``sorted_y`` (n, D) holds the
+    training labels in each unit's sorted order."""
+    positives = np.cumsum(sorted_y, axis=0)  # positives at or below each cut
+    n, total = len(sorted_y), int(sorted_y[:, 0].sum()) if len(sorted_y) else 0
     below = np.arange(1, n + 1)[:, None]
     # accuracy of "above the cut is positive" for a cut after each sorted row, and before all
-    above_positive = np.vstack([np.full((1, x.shape[1]), total),
+    above_positive = np.vstack([np.full((1, padded.shape[1]), total),
                                 (below - positives) + (total - positives)])
     accuracy = above_positive / n
     flip = accuracy < 0.5
-    # a cut between two equal values would split them, which no threshold can do
-    splits_tie = np.vstack([np.zeros((1, x.shape[1]), dtype=bool), sorted_x[:-1] == sorted_x[1:],
-                            np.zeros((1, x.shape[1]), dtype=bool)])
     best = np.where(splits_tie, -1.0, np.where(flip, 1 - accuracy, accuracy)).argmax(axis=0)
-    direction = np.where(flip[best, np.arange(x.shape[1])], -1.0, 1.0)
-    padded = np.vstack([sorted_x[:1] - 1.0, sorted_x, sorted_x[-1:] + 1.0])
-    columns = np.arange(x.shape[1])
+    columns = np.arange(padded.shape[1])
+    direction = np.where(flip[best, columns], -1.0, 1.0)
     threshold = 0.5 * (padded[best, columns] + padded[best + 1, columns])
-    guess = direction * (x[~train] - threshold) > 0
-    return (guess == y[~train][:, None]).mean(axis=0)
+    guess = direction * (x_test - threshold) > 0
+    return (guess == y_test[:, None]).mean(axis=0)

@@ -77,8 +77,8 @@ def test_bad_options_are_one_line_errors(capsys, quotes_run, tmp_path, extra, me
     code, out, err = run(capsys, "inspect", QUOTES, str(quotes_run), "--n-strings", "40",
                          "--out", str(tmp_path), *extra)
     assert code == 2
-    assert err.startswith("automimic: error:") and message in err
-    assert "Traceback" not in err
+    assert err.count("automimic: error:") == 1 and message in err.splitlines()[-1]
+    assert err.splitlines()[-1].startswith("automimic: error:") and "Traceback" not in err
     assert not (tmp_path / "inspect.json").exists()
 
 

@@ -1,4 +1,4 @@
-"""Extraction: k-means, the PDFA built from cluster moves, and recovery of the truth."""
+"""Extraction: clustering (k-means, Ward), the PDFA built from cluster moves, and recovery of the truth."""
 
 from __future__ import annotations
 
@@ -14,11 +14,14 @@ from compare.inside import (
     bits_per_symbol,
     build_pdfa,
     contingency,
+    cut_tree,
     extract,
     kmeans,
     next_codes,
     purity,
+    ward_tree,
 )
+from compare.inside.extraction import DEFAULT_KS, PATIENCE
 from tests.compare.test_inside_alignment import QUOTES, OneHotModel
 
 
@@ -27,13 +30,15 @@ def abe(examples_dir):
     return am.load(examples_dir / "abe_markov.yaml")
 
 
-def _extract(truth, strings, *, ks, distributions: bool, noise: float = 0.0, seed: int = 0):
+def _extract(truth, strings, *, ks, distributions: bool, noise: float = 0.0, seed: int = 0,
+             method: str = "kmeans"):
     alignment = align(truth, OneHotModel(truth, noise=noise, seed=seed), strings)
     split = np.arange(len(strings)) % 4
     rows = np.concatenate(am.prefix_distributions(truth, list(alignment.strings)))
     return alignment, extract(alignment.matrix(), alignment.strings, alignment.offsets,
                               truth.alphabet, train=split < 2, validation=split == 2, ks=ks,
-                              distributions=rows if distributions else None, seed=seed)
+                              distributions=rows if distributions else None, seed=seed,
+                              method=method)
 
 
 def test_kmeans_finds_separated_blobs_and_is_seeded():
@@ -47,16 +52,30 @@ def test_kmeans_finds_separated_blobs_and_is_seeded():
     assert np.allclose(np.sort(result.centers, axis=0), np.sort(centres, axis=0), atol=0.05)
     again = kmeans(x, 3, seed=1)
     assert np.array_equal(again.labels, result.labels)
-    brute = sum(((x[result.labels == j] - c) ** 2).sum() for j, c in enumerate(result.centers))
-    assert result.inertia == pytest.approx(brute)
+    assert np.array_equal(result.assign(x), result.labels)
 
 
 def test_kmeans_with_fewer_distinct_rows_than_k():
     x = np.array([[1.0], [1.0], [2.0]])
     result = kmeans(x, 5, seed=0)
-    assert len(result.centers) == 2 and result.inertia == 0.0
+    labels = result.assign(x)
+    assert len(result.centers) == 2 and labels[0] == labels[1] != labels[2]
     with pytest.raises(ValueError):
         kmeans(np.zeros((0, 2)), 2)
+
+
+def test_the_ward_tree_cut_at_k_gives_the_blobs_and_their_means():
+    rng = np.random.default_rng(0)
+    centres = np.array([[0.0, 0.0], [5.0, 5.0], [0.0, 5.0]])
+    x = np.concatenate([c + 0.1 * rng.normal(size=(20, 2)) for c in centres])
+    tree = ward_tree(x)
+    for k in (1, 3, 7, 60):
+        result = cut_tree(x, tree, k)
+        assert len(result.centers) == k == len(np.unique(result.labels))
+        for j, centre in enumerate(result.centers):
+            assert np.allclose(centre, x[result.labels == j].mean(axis=0))
+    blobs = cut_tree(x, tree, 3).labels
+    assert all(len(np.unique(blobs[b * 20:(b + 1) * 20])) == 1 for b in range(3))
 
 
 def test_next_codes():
@@ -114,10 +133,30 @@ def test_extraction_from_a_model_that_wraps_the_truth_recovers_it(abe):
     assert result.determinism == 1.0
     assert am.equivalent(result.automaton, abe, atol=1e-3)
     assert exact_distances(abe, result.automaton)["l2"] < 1e-3
-    table = contingency(result.kmeans.assign(alignment.matrix()), alignment.labels(), result.k,
+    table = contingency(result.clustering.assign(alignment.matrix()), alignment.labels(), result.k,
                         len(abe.states))
     assert purity(table) == 1.0
     assert np.all((table > 0).sum(axis=1) == 1)  # each cluster is one true state
+
+
+@pytest.mark.parametrize("method", ["kmeans", "agglomerative"])
+def test_the_search_for_k_stops_once_larger_ones_stop_improving(abe, method):
+    strings = [tuple(s) for s in am.sample(abe, 1000, seed=3)]
+    lines = []
+    alignment, result = _extract(abe, strings, ks=DEFAULT_KS, distributions=True, method=method)
+    assert result.k == len(abe.states) and result.method == method
+    assert list(result.validation) == list(range(1, len(abe.states) + PATIENCE + 1))
+    assert am.equivalent(result.automaton, abe, atol=1e-3)
+    split = np.arange(1000) % 4
+    extract(alignment.matrix(), alignment.strings, alignment.offsets, abe.alphabet,
+            train=split < 2, validation=split == 2, ks=[1, 2], method=method,
+            progress=lines.append)
+    assert len(lines) == 2 and lines[0].startswith("k = 1: ")
+
+
+def test_an_unknown_clustering_method_is_refused(abe):
+    with pytest.raises(ValueError, match="method must be one of kmeans, agglomerative"):
+        _extract(abe, [("E",)] * 4, ks=1, distributions=False, method="dbscan")
 
 
 def test_extraction_with_counts_estimates_the_truth(abe):

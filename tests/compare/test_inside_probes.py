@@ -57,11 +57,12 @@ def test_fit_probe_meets_the_optimality_condition():
     x = rng.normal(size=(300, 4))
     y = (x[:, 0] + 0.5 * rng.normal(size=300) > 0).astype(int) + (x[:, 1] > 1)
     l2 = 0.01
-    probe = fit_probe(x, y, l2=l2)
+    regression = fit_probe(x, y, l2=l2)[-1]
+    weights, bias = regression.coef_.T, regression.intercept_  # (D, K), (K,)
     z = (x - x.mean(axis=0)) / x.std(axis=0)
-    p = softmax(z @ probe.weights + probe.bias, axis=1)
+    p = softmax(z @ weights + bias, axis=1)
     residual = p - np.eye(3)[y]
-    assert np.abs(z.T @ residual / len(x) + l2 * probe.weights).max() < 1e-4
+    assert np.abs(z.T @ residual / len(x) + l2 * weights).max() < 1e-4
     assert np.abs(residual.sum(axis=0) / len(x)).max() < 1e-4
 
 
@@ -122,3 +123,15 @@ def test_single_unit_accuracy_without_ties_equals_brute_force():
     fitted = single_unit_accuracy(x, y, train)
     assert np.allclose(fitted, [test for _, test in brute])
     assert fitted.argmax() == 2
+
+
+def test_single_unit_accuracy_of_several_labels_at_once_is_each_one_alone():
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=(120, 4)).round(1)
+    labels = np.stack([x[:, 0] > 0, x[:, 3] + 0.5 * rng.normal(size=120) > 0,
+                       rng.random(120) < 0.3], axis=1)  # (N, 3)
+    train = np.arange(120) % 3 > 0
+    together = single_unit_accuracy(x, labels, train)
+    assert together.shape == (3, 4)
+    for g in range(3):
+        assert np.array_equal(together[g], single_unit_accuracy(x, labels[:, g], train))
