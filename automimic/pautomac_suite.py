@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import multiprocessing
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -266,7 +267,8 @@ def _dispatch(todo: Sequence[Problem], settings: SuiteSettings, out: Path, jobs:
     if client is not None:
         yield from _on_cluster(todo, settings, out, client)
     elif jobs > 1 and len(todo) > 1:
-        with ProcessPoolExecutor(max_workers=min(jobs, len(todo))) as pool:
+        with ProcessPoolExecutor(max_workers=min(jobs, len(todo)),
+                                 mp_context=process_context()) as pool:
             futures = [pool.submit(_job, p, settings, out, True) for p in todo]
             try:
                 for future in as_completed(futures):
@@ -278,6 +280,20 @@ def _dispatch(todo: Sequence[Problem], settings: SuiteSettings, out: Path, jobs:
         for problem in todo:
             say(f"problem {problem.number}: training")
             yield _job(problem, settings, out, quiet)
+
+
+def process_context() -> multiprocessing.context.BaseContext:
+    """How to start worker processes: fork, so that they start with torch imported, unless
+    CUDA is initialised here (checking ``--precision`` on a GPU does), which a forked process
+    cannot use; then spawn.
+
+    >>> process_context().get_start_method() in ("fork", "spawn")
+    True
+    """
+    import torch
+
+    forks = "fork" in multiprocessing.get_all_start_methods() and not torch.cuda.is_initialized()
+    return multiprocessing.get_context("fork" if forks else "spawn")
 
 
 def connect(scheduler: str):

@@ -9,7 +9,12 @@ from dataclasses import asdict
 from pathlib import Path
 
 from automimic.arguments import count, number_list, positive
-from automimic.training_options import add_training_options, check_device, configs_from_args
+from automimic.training_options import (
+    add_training_options,
+    check_device,
+    check_precision,
+    configs_from_args,
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -51,6 +56,7 @@ def run_pautomac(args: argparse.Namespace) -> int:
 
     model_config, train_config = configs_from_args(args)
     check_device(args.device)
+    check_precision(args.device, model_config, train_config)
     out = Path(args.out)
     check_folder(out, f"--out {out}")
     problems = find_problems(Path(args.dir), args.problems)

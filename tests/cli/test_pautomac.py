@@ -127,6 +127,16 @@ def test_parallel_processes_give_the_results_of_one(capsys, data, solved, tmp_pa
     assert results(tmp_path / "parallel") == results(solved)
 
 
+def test_workers_are_spawned_once_cuda_is_initialised_here(monkeypatch):
+    import torch
+
+    from automimic.pautomac_suite import process_context
+
+    assert process_context().get_start_method() == "fork"  # they start with torch imported
+    monkeypatch.setattr(torch.cuda, "is_initialized", lambda: True)
+    assert process_context().get_start_method() == "spawn"  # a forked child cannot use CUDA
+
+
 def test_a_dask_cluster_gives_the_results_of_one_process(capsys, data, solved, tmp_path):
     distributed = pytest.importorskip("distributed")
     import dask
