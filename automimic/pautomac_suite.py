@@ -29,8 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
-from automata.loading import write_atomic
 from automimic.errors import CliError
+from automimic_io import write_atomic
 
 FILES = {"train": "{}.pautomac.train", "test": "{}.pautomac.test",
          "solution": "{}.pautomac_solution.txt", "model": "{}.pautomac_model.txt"}
@@ -152,10 +152,10 @@ def solve(problem: Problem, settings: SuiteSettings, out: Path, *, quiet: bool =
     import automata as am
     import neural
     from automata import pautomac
+    from automata.pautomac import pautomac_perplexity
     from automimic.pipeline import stage_seeds
     from compare.comparison import fit_baseline
     from compare.formatting import jsonable
-    from compare.metrics import pautomac_perplexity
 
     started = time.perf_counter()
     run_dir = Path(out) / str(problem.number)

@@ -15,8 +15,8 @@ import pytest
 import automata as am
 import neural
 from automata import pautomac
+from automata.pautomac import pautomac_perplexity
 from automimic.cli import main
-from compare.metrics import pautomac_perplexity
 
 # one state: stop 1/4, "0" with 1/2, "1" with 1/4, so P(x) = 2^(-#0) 4^(-#1) / 4
 PFA = """kind: pfa
@@ -132,6 +132,7 @@ def test_workers_are_spawned_once_cuda_is_initialised_here(monkeypatch):
 
     from automimic.pautomac_suite import process_context
 
+    monkeypatch.setattr(torch.cuda, "is_initialized", lambda: False)
     assert process_context().get_start_method() == "fork"  # they start with torch imported
     monkeypatch.setattr(torch.cuda, "is_initialized", lambda: True)
     assert process_context().get_start_method() == "spawn"  # a forked child cannot use CUDA
