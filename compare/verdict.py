@@ -25,9 +25,10 @@ MIN_COUNT = 30  # positions with fewer test prefixes are left out of the growth 
 WHY = {
     "pautomac_perplexity": (
         "the PAutomaC perplexity weights each distinct test string by its true probability, "
-        "normalised over the test set, so the few most probable (short) strings decide it, and "
-        "with many distinct strings it stays near the true perplexity for every model; KL "
-        "averages over every symbol of every test string, long ones included"),
+        "normalised over the {distinct} distinct test strings, so the few most probable "
+        "(short) strings decide it, and any model that keeps their relative probabilities "
+        "scores near the true perplexity ({true}); KL averages over every symbol of every test "
+        "string, long ones included"),
     "mean_tv": (
         "TV counts misplaced probability linearly, KL by its log ratio, so KL weighs errors on "
         "symbols the model finds unlikely far more"),
@@ -141,7 +142,7 @@ def _times(ratio: float) -> str:
 def _against(comparison, kl: float, base_kl: float, ratio: float) -> str:
     """The second sentence: the model against the baseline, in KL."""
     label = comparison.labels["model"]
-    base = f"order-{comparison.baseline_info['order']} n-gram"
+    base = f"order-{comparison.baseline_info.get('order')} n-gram"
     model_se = comparison.evaluations["model"].stderr["kl_bits_per_symbol"]
     base_se = comparison.evaluations["baseline"].stderr["kl_bits_per_symbol"]
     noise = 2 * math.hypot(_finite(model_se), _finite(base_se))
@@ -250,10 +251,15 @@ def _growth(comparison) -> str | None:
 
 def disagreements(comparison) -> list[Disagreement]:
     """The metrics of the headline table that rank the model and the baseline otherwise than
-    KL does (an exact tie ranks nothing), each with the reason it can."""
-    labels, digits = comparison.labels, {key: (label, d) for key, label, d, _ in COLUMNS}
+    KL does (a tie as printed ranks nothing), each with the reason it can."""
+    digits = {key: (label, d) for key, label, d, _ in COLUMNS}
+    names = {"model": f"{comparison.labels['model']}",
+             "baseline": f"order-{comparison.baseline_info.get('order')} n-gram"}
     model = comparison.evaluations["model"].metrics
     baseline = comparison.evaluations["baseline"].metrics
+    oracle = comparison.evaluations["oracle"]
+    facts = {"distinct": len(set(oracle.scores.strings)),
+             "true": number(oracle.metrics["true_perplexity"], 3)}
     by_kl = _favours(model["kl_bits_per_symbol"], baseline["kl_bits_per_symbol"], False)
     order = (model, baseline) if by_kl == "model" else (baseline, model)
     found = []
@@ -264,9 +270,9 @@ def disagreements(comparison) -> list[Disagreement]:
         favours = _favours(model[metric], baseline[metric], metric in HIGHER_IS_BETTER)
         if by_kl and favours and favours != by_kl:
             found.append(Disagreement(metric=metric, favours=favours, text=(
-                f"KL favours the {labels[by_kl]} ({_pair(order, 'kl_bits_per_symbol', 4)}) "
-                f"while the {name} favours the {labels[favours]} "
-                f"({_pair(order, metric, places)}): {why}.")))
+                f"KL favours the {names[by_kl]} ({_pair(order, 'kl_bits_per_symbol', 4)}) "
+                f"while the {name} favours the {names[favours]} "
+                f"({_pair(order, metric, places)}): {why.format(**facts)}.")))
     return found
 
 
