@@ -12,7 +12,6 @@ Other settings, or a folder that holds something else, need ``force``; nothing i
 
 from __future__ import annotations
 
-import hashlib
 import json
 import tempfile
 import time
@@ -25,6 +24,7 @@ import numpy as np
 import automata as am
 from automimic.commands.neural_cmds import RUN_FILES, write_run_corpora
 from automimic.errors import CliError
+from automimic.provenance import source_record
 from automimic_io import read_bytes, read_corpus, single_characters, write_atomic, write_corpus
 
 RUN_FILE = "run.json"
@@ -92,11 +92,6 @@ def _check_writable(folder: Path, option: str) -> None:
             pass
     except OSError as err:
         raise CliError(f"{option}: cannot write in {folder} ({err.strerror or err})") from None
-
-
-def automaton_digest(path: Path) -> str:
-    """SHA-256 of the automaton file: a run resumes only with the same automaton."""
-    return hashlib.sha256(read_bytes(path)).hexdigest()
 
 
 def stage_seeds(seed: int) -> dict[str, int]:
@@ -185,8 +180,7 @@ def run(path: Path, out: Path, options: RunOptions, *, force: bool = False, quie
     except ValueError as err:
         raise CliError(f"--device {options.device}: {err}") from None
     check_folder(out, f"--out {out}")
-    record = {"automaton": str(path), "automaton_sha256": automaton_digest(path),
-              **asdict(options)}
+    record = {**source_record(path), **asdict(options)}
     resuming = prepare_folder(out, record, force=force)
     if resuming:
         say(f"      resuming the run in {out} (same automaton and settings)")

@@ -11,6 +11,8 @@ from automata.shipped import DEFAULT_EXAMPLE, example_path
 from automimic.arguments import count, positive
 from automimic.errors import CliError
 
+REPORT_FILES = ("metrics.json", "report.html")  # what compare writes into its output folder
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     _add_compare(subparsers)
@@ -32,6 +34,8 @@ def _add_compare(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", metavar="DIR",
                         help="write metrics.json and report.html there (default: RUN/compare)")
     parser.add_argument("--json", action="store_true", help="print metrics.json instead of a table")
+    parser.add_argument("--force", action="store_true",
+                        help="replace an earlier metrics.json and report.html in the output folder")
     parser.set_defaults(handler=run_compare)
 
 
@@ -77,6 +81,7 @@ def run_compare(args: argparse.Namespace) -> int:
         out = Path(args.out) if args.out else (run / "compare" if run.is_dir() else None)
     if out is not None:
         check_folder(out, f"--out {out}")
+        _check_earlier_report(out, force=args.force)
     truth = am.load(args.file)
     test = [tuple(s) for s in am.sample(truth, args.n_test, seed=args.seed)]
     if args.model is not None:
@@ -85,6 +90,14 @@ def run_compare(args: argparse.Namespace) -> int:
         comparison = _compare_run(truth, Path(args.run), test, args)
     _print_and_write(comparison, out, as_json=args.json)
     return 0
+
+
+def _check_earlier_report(out: Path, *, force: bool) -> None:
+    """Refuse to replace an earlier report in ``out`` unless ``force``."""
+    earlier = [name for name in REPORT_FILES if (out / name).exists()]
+    if earlier and not force:
+        raise CliError(f"{out} already holds {' and '.join(earlier)} from an earlier compare: "
+                       "replace them with --force or choose another --out")
 
 
 def _compare_automaton(truth, other, test, args: argparse.Namespace):
@@ -98,6 +111,7 @@ def _compare_automaton(truth, other, test, args: argparse.Namespace):
 def _compare_run(truth, run: Path, test, args: argparse.Namespace):
     import neural
     from automimic.pipeline import model_label
+    from automimic.provenance import trained_on
     from automimic_io import read_corpus, single_characters
     from compare.comparison import compare_models
 
@@ -109,9 +123,13 @@ def _compare_run(truth, run: Path, test, args: argparse.Namespace):
                   if all(path.exists() for path in corpora) else (None, None))
     if train is None:
         _stderr(f"no training corpus in {folder}: the n-gram baseline is left out")
+    same, sentence = trained_on(folder, Path(args.file))
+    if same:
+        _stderr(sentence)
     return compare_models(truth, model, test, label=model_label(model.config), train=train,
                           val=val, n_samples=args.n_samples, seed=args.seed,
-                          history=model.history, config=_config(args), progress=_stderr)
+                          history=model.history, config=_config(args),
+                          notices=() if same else (sentence,), progress=_stderr)
 
 
 def _config(args: argparse.Namespace) -> dict:

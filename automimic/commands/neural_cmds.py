@@ -18,6 +18,7 @@ import numpy as np
 
 from automimic.arguments import count, inverse_temperature, positive
 from automimic.errors import CliError
+from automimic.provenance import SOURCE_FILE, write_source
 from automimic.training_options import (
     add_training_options,
     build_configs,
@@ -36,7 +37,8 @@ from automimic_io import (
     write_corpus,
 )
 
-RUN_FILES = ("model.pt", "training.pt", "history.json", "train.txt", "val.txt", "corpus.json")
+RUN_FILES = ("model.pt", "training.pt", "history.json", "train.txt", "val.txt", "corpus.json",
+             SOURCE_FILE)
 CORPUS_FILE = "corpus.json"
 VAL_FRACTION = 0.1  # held out for validation when no validation corpus is given
 PLOT_FORMATS = (".png", ".svg", ".pdf")
@@ -115,6 +117,8 @@ def run_train(args: argparse.Namespace) -> int:
         _clear_run_folder(args, out)
         if not reuse:
             write_run_corpora(out, train_strings, val_strings, alphabet, chars)
+            if args.file is not None:
+                write_source(out, Path(args.file))
     try:
         model = neural.train(
             train_strings,

@@ -129,6 +129,20 @@ def test_run_end_to_end_then_resume_force_and_compare(capsys, tiny, tmp_path):
     code, _, err = run(capsys, "compare", tiny, out, "--n-test", 100, "--n-samples", 50)
     assert code == 0, err
     assert (out / "compare" / "report.html").exists()
+    assert "trained on this automaton" in err
+    earlier = (out / "compare" / "report.html").read_text()
+    code, _, err = run(capsys, "compare", tiny, out, "--n-test", 100, "--n-samples", 50)
+    assert code == 2 and "already holds metrics.json and report.html" in err and "--force" in err
+    assert (out / "compare" / "report.html").read_text() == earlier  # nothing replaced
+    loose = tmp_path / "loose.yaml"
+    loose.write_text(LOOSE)  # the same alphabet, another automaton
+    code, stdout, err = run(capsys, "compare", loose, out, "--n-test", 100, "--n-samples", 50,
+                            "--force")
+    assert code == 0, err
+    warning = f"{out} was trained on another automaton ({tiny}"
+    assert warning in " ".join(stdout.split())
+    assert json.loads((out / "compare" / "metrics.json").read_text())["notices"][0].startswith(
+        warning)
 
     code, _, err = run(capsys, "run", tiny, "--out", out, *QUICK, "--seed", "5", "--force")
     assert code == 0, err

@@ -10,6 +10,7 @@ import pytest
 import neural
 from automimic.cli import main
 from automimic.commands.neural_cmds import complete_run, score_run
+from automimic.provenance import trained_on
 
 FAST = ["--hidden", "8", "--epochs", "2", "--batch-size", "16", "--quiet"]
 MARKOV = """\
@@ -36,6 +37,7 @@ def test_train_on_a_corpus_writes_the_run(run):
     names = {p.name for p in run.iterdir()}
     assert {"model.pt", "training.pt", "history.json", "train.txt", "val.txt"} <= names
     assert len(json.loads((run / "history.json").read_text())["val_bits"]) == 2
+    assert not (run / "source.json").exists()  # a corpus run has no automaton to record
 
 
 def test_existing_run_needs_resume_or_force(run, capsys):
@@ -108,6 +110,7 @@ def test_train_from_an_automaton_in_a_subprocess(tmp_path):
     assert result.returncode == 0, result.stderr
     assert len((out / "train.txt").read_text().splitlines()) == 300
     assert "validation" in result.stdout
+    assert trained_on(out, tmp_path / "abe.yaml")[0]  # the run records its automaton
 
 
 def test_a_text_with_dollar_signs_keeps_them_as_characters(tmp_path, capsys):
