@@ -462,7 +462,11 @@ def most_probable_string(a: Automaton, *,
     if not a.is_deterministic:
         from .search import complete
 
-        [(best, probability)] = complete(a, "", 1, max_expansions=max_expansions)
+        found = complete(a, "", 1, max_expansions=max_expansions)
+        if found.cut or not found:
+            raise SizeLimitError(f"the search for the most probable string stopped after "
+                                 f"{max_expansions} expansions; raise max_expansions")
+        [(best, probability)] = found
         return best, probability
     with np.errstate(divide="ignore"):
         cost = -np.log(a.symbol_prob)

@@ -9,24 +9,39 @@ import numpy as np
 
 from .conversions import as_probabilistic
 from .core import Automaton, dense_transition, symbol_matrix
-from .errors import AutomatonError, ImpossiblePrefixError, SizeLimitError
+from .errors import AutomatonError, ImpossiblePrefixError
 from .strings import StringLike, format_string, to_symbols
 
 
+class Completions(list):
+    """Completions ``(suffix, probability)``, most probable first, and ``cut``: 0.0 when they are
+    exactly the most probable ones, else the highest probability that a missing completion could
+    have (the search stopped at ``max_expansions`` or dropped candidates at ``max_frontier``)."""
+
+    def __init__(self, found: list[tuple[tuple[str, ...], float]], cut: float = 0.0) -> None:
+        super().__init__(found)
+        self.cut = cut
+
+
 def complete(a: Automaton, prefix: StringLike = "", k: int = 5, *,
-             max_expansions: int = 200_000) -> list[tuple[tuple[str, ...], float]]:
+             max_expansions: int = 200_000, max_frontier: int = 100_000) -> Completions:
     """The ``k`` most probable completions w of ``prefix``, with P(prefix·w·$ | prefix).
 
     Best-first search: a partial completion is never more probable than its extensions' sum, so
     completions come out exactly in order of probability (for every kind; DFA/NFA through
     :func:`automata.as_probabilistic`). Fewer than ``k`` come back when the language has fewer.
+    Candidates below the k-th best finished one are never kept; at most ``2 · max_frontier``
+    wait at once (the least probable are dropped beyond that), and at most ``max_expansions``
+    are expanded. When that cuts the answer, ``cut`` of the result says how probable a missing
+    completion could be.
 
     Examples
     --------
     >>> import automata as am
     >>> a = am.loads("kind: markov\\nalphabet: [x, y]\\nstart: {x: 1.0}\\nnext: {x: {y: 0.7, $: 0.3}, y: {$: 1}}")
-    >>> complete(a, "x", k=2)
-    [(('y',), 0.7), ((), 0.3)]
+    >>> found = complete(a, "x", k=2)
+    >>> found, found.cut
+    ([(('y',), 0.7), ((), 0.3)], 0.0)
     """
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
         raise AutomatonError(f"k must be a positive integer (got {k!r})")
@@ -36,28 +51,50 @@ def complete(a: Automaton, prefix: StringLike = "", k: int = 5, *,
     if start is None:
         shown = format_string(p.alphabet, to_symbols(p, prefix))
         raise ImpossiblePrefixError(f"the prefix {shown!r} has probability 0: nothing completes it")
+    end = len(p.alphabet)
     counter = itertools.count()  # tie-breaker: never compare states
-    heap = [(-1.0, next(counter), (), start, False)]
+    # (−probability, tie, suffix as a linked list, state, move): the move from that state is
+    # made when the entry is expanded (None: none; ``end``: a finished completion)
+    heap: list[tuple] = [(-1.0, next(counter), None, start, None)]
+    finished: list[float] = []  # min-heap of the k best finished probabilities seen
     found: list[tuple[tuple[str, ...], float]] = []
+    dropped = 0.0
     for _ in range(max_expansions):
         if not heap or len(found) == k:
-            return found
-        negative, _, suffix, state, finished = heapq.heappop(heap)
-        if finished:
-            found.append((suffix, float(-negative)))
+            break
+        negative, _, suffix, state, move = heapq.heappop(heap)
+        if move == end:
+            found.append((_unlinked(p.alphabet, suffix), -negative))
             continue
-        distribution = step.distribution(state)
-        for i in np.flatnonzero(distribution):
-            probability = -negative * distribution[i]
-            if i == len(p.alphabet):
-                heapq.heappush(heap, (-probability, next(counter), suffix, state, True))
-            else:
-                heapq.heappush(heap, (-probability, next(counter), suffix + (p.alphabet[i],),
-                                      step.move(state, i), False))
-    if len(found) < k and heap:
-        raise SizeLimitError(f"found {len(found)} of {k} completions within {max_expansions} "
-                             "expansions; raise max_expansions")
-    return found
+        if move is not None:
+            state = step.move(state, move)
+        probabilities = -negative * step.distribution(state)
+        floor = finished[0] if len(finished) == k else 0.0
+        for i in np.flatnonzero(probabilities > floor).tolist():
+            probability = float(probabilities[i])
+            if i == end and len(finished) == k:
+                heapq.heappushpop(finished, probability)
+            elif i == end:
+                heapq.heappush(finished, probability)
+            heapq.heappush(heap, (-probability, next(counter),
+                                  suffix if i == end else (i, suffix), state, i))
+        if len(heap) > 2 * max_frontier:
+            heap.sort()
+            dropped = max(dropped, -heap[max_frontier][0])
+            del heap[max_frontier:]
+    left = -heap[0][0] if heap and len(found) < k else 0.0  # stopped by max_expansions
+    missing = max(dropped, left)
+    exact = missing == 0.0 or (len(found) == k and found[-1][1] >= missing)
+    return Completions(found, cut=0.0 if exact else missing)
+
+
+def _unlinked(alphabet: tuple[str, ...], suffix: tuple | None) -> tuple[str, ...]:
+    """The symbols of a suffix kept as nested pairs (last symbol, rest)."""
+    symbols = []
+    while suffix is not None:
+        symbols.append(alphabet[suffix[0]])
+        suffix = suffix[1]
+    return tuple(reversed(symbols))
 
 
 class _Stepper:

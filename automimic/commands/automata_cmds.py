@@ -12,7 +12,6 @@ import numpy as np
 
 import automata as am
 from automata.analysis import expected_length, total_probability
-from automata.errors import SizeLimitError
 from automata.rendering import (
     DEFAULT_DPI,
     DOT_TIMEOUT,
@@ -222,12 +221,14 @@ def run_complete(args: argparse.Namespace) -> int:
 
         return complete_run(args.file, args.prefix, args.k)
     a = am.load(args.file)
-    try:
-        completions = am.complete(a, args.prefix, k=args.k) if args.k else []
-    except SizeLimitError:
-        raise CliError(f"-k {args.k}: the search for completions of {args.prefix!r} stopped at "
-                       "its limit before finding that many; ask for fewer") from None
+    if not args.k:
+        return 0
+    completions = am.complete(a, args.prefix, k=args.k)
     print_completions(a.alphabet, am.to_symbols(a, args.prefix), completions)
+    if completions.cut:
+        print(f"automimic: note: the search stopped at its limits after {len(completions)} of "
+              f"{args.k} completions: a missing one could have probability up to "
+              f"{completions.cut:.3g}", file=sys.stderr)
     return 0
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import tracemalloc
+
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -88,5 +91,42 @@ def test_bad_requests_raise_typed_errors(examples_dir):
             am.complete(a, "", k=k)
     with pytest.raises(am.UnknownSymbolError):
         am.complete(a, "AX")
-    with pytest.raises(am.SizeLimitError, match="raise max_expansions"):
-        am.complete(a, "", k=5, max_expansions=2)
+
+
+@pytest.mark.parametrize("limits", [{"max_expansions": 2}, {"max_frontier": 1}])
+def test_a_cut_search_says_so(examples_dir, limits):
+    a = am.load(examples_dir / "abe_markov.yaml")
+    exact = am.complete(a, "", k=5)
+    found = am.complete(a, "", k=5, **limits)
+    assert exact.cut == 0.0 and found != exact
+    assert found.cut >= max([p for w, p in exact if (w, p) not in found], default=0.0)
+
+
+def _wide_pfa(n_symbols: int = 1000) -> am.Automaton:
+    """5 states that stop with probability 0.3 and spread the rest over ``n_symbols`` symbols."""
+    weights = np.random.default_rng(0).random((n_symbols, 5, 5))
+    weights *= 0.7 / weights.sum(axis=(0, 2))[None, :, None]
+    return am.Automaton(kind="pfa", alphabet=tuple(f"w{i}" for i in range(n_symbols)),
+                        states=tuple("abcde"), initial=np.full(5, 0.2), final=np.full(5, 0.3),
+                        transition=weights)
+
+
+def test_candidates_that_cannot_make_the_top_k_are_not_kept():
+    a = _wide_pfa()
+    tracemalloc.start()
+    found = am.complete(a, "", k=5)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    # every string of two symbols or more is less probable than the 5th best of one symbol
+    short = [()] + [(w,) for w in a.alphabet]
+    best = sorted(zip(am.probability(a, short), short, strict=True), reverse=True)[:5]
+    assert found.cut == 0.0 and [p for _, p in found] == pytest.approx([p for p, _ in best])
+    assert peak < 20e6  # keeping every candidate (10⁶ of them) takes over 200 MB
+
+
+def test_a_dropped_frontier_bounds_what_is_missing():
+    a = _wide_pfa()
+    exact = am.complete(a, "", k=5)
+    found = am.complete(a, "", k=5, max_frontier=100)
+    assert found.cut > 0.0
+    assert all(p <= found.cut for w, p in exact if (w, p) not in found)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 import subprocess
@@ -120,12 +121,20 @@ def test_sample_rejects_bad_arguments(capsys):
 
 
 def test_complete_lists_most_probable_completions(capsys):
-    code, out, _ = run(capsys, "complete", PFA, "ce", "-k", "2")
+    code, out, err = run(capsys, "complete", PFA, "ce", "-k", "2")
     lines = out.splitlines()
     assert code == 0 and len(lines) == 2
     # after "ce": stop (0.1) beats "i" then stop (0.5 * 0.15 = 0.075)
     assert lines[0].split() == ["0.1", "'ce'"]
     assert lines[1].split() == ["0.075", "'cei'"]
+    assert "note" not in err
+
+
+def test_complete_says_when_its_search_was_cut(capsys, monkeypatch):
+    monkeypatch.setattr(am, "complete", functools.partial(am.complete, max_expansions=2))
+    code, out, err = run(capsys, "complete", PFA, "", "-k", "5")
+    assert code == 0 and len(out.splitlines()) < 5
+    assert "search stopped at its limits" in err and "probability up to" in err
 
 
 def test_render_dot_without_graphviz_and_svg_with_it(capsys, tmp_path):
