@@ -70,7 +70,7 @@ def parse(text: str, file: str) -> Document:
     if node is None:
         raise FormatError("the file holds no YAML document (expected a mapping with kind, "
                           "alphabet, ...)", file=file)
-    if _expanded_size(node, 0, {}) > MAX_NODES:
+    if "*" in text and _expanded_size(node, 0, {}) > MAX_NODES:  # no "*", no alias
         raise FormatError(f"the document is too large or too deep after alias expansion "
                           f"(limit {MAX_NODES} nodes, depth {MAX_DEPTH})", file=file,
                           line=node.start_mark.line + 1, column=node.start_mark.column + 1)
@@ -107,7 +107,8 @@ def _convert(node: yaml.Node, path: Path_, document: Document, count: list[int])
     if count[0] > MAX_NODES or len(path) > MAX_DEPTH:
         raise document.error(path, f"the document is too large or too deep after alias expansion "
                                    f"(limit {MAX_NODES} nodes, depth {MAX_DEPTH})")
-    document.marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+    if path not in document.marks:  # a mapping's values are located at their keys
+        document.marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         return _convert_mapping(node, path, document, count)
     if isinstance(node, yaml.SequenceNode):
@@ -136,6 +137,8 @@ def _convert_mapping(node: yaml.MappingNode, path: Path_, document: Document,
 
 
 def _scalar(node: yaml.ScalarNode, path: Path_, document: Document) -> Any:
+    if node.tag == _TEXT:  # most scalars: names, read as they are written
+        return node.value
     try:
         value = _CONSTRUCTOR.construct_object(node)
     except (yaml.YAMLError, ValueError, TypeError, OverflowError):  # e.g. !!python/object tags
@@ -151,6 +154,7 @@ def _scalar(node: yaml.ScalarNode, path: Path_, document: Document) -> Any:
 
 
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
+_TEXT = "tag:yaml.org,2002:str"
 
 
 def key_text(key: Any) -> str:
