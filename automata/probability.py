@@ -224,18 +224,16 @@ def _per_string(a: Automaton, strings: Sequence[StringLike], ending: str) -> np.
     walk cannot answer, go through the vectorised engine in chunks."""
     width = len(a.alphabet) + 1
     result = np.empty((len(strings), width)) if ending == "next" else np.empty(len(strings))
-    rest = range(len(strings))
+    rest = np.arange(len(strings))  # where the strings left to the engine go in the result
     if len(strings) <= SMALL_BATCH:
         answers = [_walked(a, string, ending) for string in strings]
-        rest = [i for i, answer in enumerate(answers) if answer is None]
+        rest = np.array([i for i, answer in enumerate(answers) if answer is None], dtype=np.int64)
         for i, answer in enumerate(answers):
             if answer is not None:
                 result[i] = answer
-        if not rest:
-            return result
         strings = [strings[i] for i in rest]
     for chunk in encode_chunks(a, strings):
-        rows = np.asarray(rest)[chunk.order]
+        rows = rest[chunk.order]
         # the last step holds every row's state after its whole string
         _, state, log_prefix = deque(_walk(a, chunk), maxlen=1)[0]
         if ending == "stop":
