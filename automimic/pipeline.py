@@ -13,7 +13,6 @@ Other settings, or a folder that holds something else, need ``force``; nothing i
 from __future__ import annotations
 
 import json
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -22,9 +21,9 @@ from pathlib import Path
 import numpy as np
 
 import automata as am
-from automimic.commands.neural_cmds import RUN_FILES, write_run_corpora
 from automimic.errors import CliError
 from automimic.provenance import source_record
+from automimic.run_folder import RUN_FILES, check_folder, write_run_corpora
 from automimic_io import read_bytes, read_corpus, single_characters, write_atomic, write_corpus
 
 RUN_FILE = "run.json"
@@ -57,41 +56,6 @@ class RunOptions:
             raise CliError(f"--n-samples must be at least 0 (got {self.n_samples})")
 
 
-def check_folder(path: Path, option: str) -> None:
-    """Refuse (CliError) an output folder that cannot be one: a file, under a file, or where
-    nothing can be written (a read-only folder), before any work is done.
-
-    ``option`` starts the message: the command-line option and the value given.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> file = pathlib.Path(tempfile.mkdtemp()) / "f"
-    >>> _ = file.write_text("")
-    >>> check_folder(file.parent / "new" / "folder", "--out")
-    >>> check_folder(file / "x", "--out x")  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    automimic.errors.CliError: --out x: cannot create the folder .../f/x: .../f is a file
-    """
-    path = Path(path)
-    for folder in (path, *path.parents):
-        if folder.is_dir():
-            _check_writable(folder, option)
-            return
-        if folder.exists():
-            if folder == path:
-                raise CliError(f"{option}: {path} is a file, expected a folder")
-            raise CliError(f"{option}: cannot create the folder {path}: {folder} is a file")
-
-
-def _check_writable(folder: Path, option: str) -> None:
-    """Refuse (CliError) a folder in which no file can be created: try one (unnamed, gone at once)."""
-    try:
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-    except OSError as err:
-        raise CliError(f"{option}: cannot write in {folder} ({err.strerror or err})") from None
 
 
 def stage_seeds(seed: int) -> dict[str, int]:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import sys
 from pathlib import Path
 
@@ -21,6 +19,8 @@ from automata.rendering import (
 )
 from automimic.arguments import count, inverse_temperature, positive
 from automimic.errors import CliError
+from automimic.printing import print_completions, print_json, print_scores
+from automimic.trained_runs import complete_run, is_run, score_run
 from automimic_io import write_atomic
 
 
@@ -89,14 +89,6 @@ _STRING_HELP = ("a string: characters when every symbol is one character, else s
                 "separated by spaces; '' is the empty string")
 
 
-def _print_json(value: object) -> None:
-    print(json.dumps(value, indent=2, allow_nan=False, ensure_ascii=False))
-
-
-def _finite(value: float) -> float | None:
-    return value if math.isfinite(value) else None
-
-
 # ---------------------------------------------------------------- validate
 
 
@@ -132,7 +124,7 @@ def run_validate(args: argparse.Namespace) -> int:
         if not args.json:
             print(_summary_line(rows[-1]))
     if args.json:
-        _print_json(rows)
+        print_json(rows)
     return 2 if failed else 0
 
 
@@ -168,7 +160,7 @@ def run_accepts(args: argparse.Namespace) -> int:
         if not args.json:
             print(f"{text!r}: {'accepted' if why is None else why}")
     if args.json:
-        _print_json(rows)
+        print_json(rows)
     return 0
 
 
@@ -180,15 +172,8 @@ def _plain_state(state: object) -> object:
 # ---------------------------------------------------------------- score, complete
 
 
-def _is_run(path: str) -> bool:
-    """A run folder, or a model file saved by ``automimic train``."""
-    return Path(path).is_dir() or Path(path).suffix == ".pt"
-
-
 def run_score(args: argparse.Namespace) -> int:
-    if _is_run(args.file):
-        from automimic.commands.neural_cmds import score_run
-
+    if is_run(args.file):
         return score_run(args.file, args.strings, args.json)
     a = am.load(args.file)
     if not a.is_probabilistic:
@@ -200,25 +185,8 @@ def run_score(args: argparse.Namespace) -> int:
     return 0
 
 
-def print_scores(strings: list[str], natural_logs: np.ndarray, as_json: bool) -> None:
-    """Print strings ranked by probability (natural logs given), as a table or JSON."""
-    order = sorted(range(len(strings)), key=lambda i: -natural_logs[i])
-    rows = [{"string": strings[i], "probability": float(np.exp(natural_logs[i])),
-             "log2_probability": _finite(float(natural_logs[i] / np.log(2)))} for i in order]
-    if as_json:
-        _print_json(rows)
-        return
-    width = max(len(repr(row["string"])) for row in rows)
-    print(f"{'string':<{width}}  {'probability':>12}  {'log2 p':>10}")
-    for row in rows:
-        log2 = "-inf" if row["log2_probability"] is None else f"{row['log2_probability']:.4f}"
-        print(f"{row['string']!r:<{width}}  {row['probability']:>12.6g}  {log2:>10}")
-
-
 def run_complete(args: argparse.Namespace) -> int:
-    if _is_run(args.file):
-        from automimic.commands.neural_cmds import complete_run
-
+    if is_run(args.file):
         return complete_run(args.file, args.prefix, args.k)
     a = am.load(args.file)
     if not args.k:
@@ -234,13 +202,6 @@ def run_complete(args: argparse.Namespace) -> int:
 
 def _article(kind: str) -> str:
     return "an" if kind == "nfa" else "a"
-
-
-def print_completions(alphabet, prefix, completions) -> None:
-    """Print ranked completions: the whole string with its conditional probability."""
-    for suffix, probability in completions:
-        whole = am.format_string(alphabet, tuple(prefix) + tuple(suffix))
-        print(f"{probability:10.6g}  {whole!r}")
 
 
 # ---------------------------------------------------------------- sample

@@ -70,7 +70,7 @@ def _add_run(subparsers: argparse._SubParsersAction) -> None:
 def run_compare(args: argparse.Namespace) -> int:
     """``automimic compare``: score a run (or an automaton) against the truth, print, write."""
     import automata as am
-    from automimic.pipeline import check_folder
+    from automimic.run_folder import check_folder
 
     if (args.run is None) == (args.model is None):
         raise CliError("compare needs a RUN folder or --model OTHER.yaml (one of them)")
@@ -164,7 +164,8 @@ def run_pipeline(args: argparse.Namespace) -> int:
     """``automimic run``: every stage, progress at each, the report's path at the end."""
     import automata as am
     import neural
-    from automimic.pipeline import RunOptions, check_folder, run
+    from automimic.pipeline import RunOptions, run
+    from automimic.run_folder import check_folder
     from automimic.training_options import build_configs, check_device, chosen_options
 
     path = Path(args.file) if args.file else example_path(DEFAULT_EXAMPLE)

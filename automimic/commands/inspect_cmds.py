@@ -62,7 +62,7 @@ def run_inspect(args: argparse.Namespace) -> int:
     """``automimic inspect``: load truth and model, inspect, write the JSON and the HTML."""
     import automata as am
     import neural
-    from automimic.pipeline import check_folder
+    from automimic.run_folder import check_folder
     from automimic_io import write_atomic
     from compare.inside import inspect_model, parse_group, render_html, to_json
 

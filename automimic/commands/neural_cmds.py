@@ -1,13 +1,9 @@
-"""Commands on RNN runs: train, generate, gradients; ``score`` and ``complete`` for run folders.
-
-A run folder (``--out runs/NAME``) holds ``model.pt`` (the best model), ``training.pt`` (the state
-to resume), ``history.json``, the corpora ``train.txt`` and ``val.txt`` and ``corpus.json``.
-"""
+"""Commands on RNN runs: train, generate, gradients (a run folder's files: automimic.run_folder;
+``score`` and ``complete`` on a run: automimic.trained_runs)."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import sys
@@ -18,7 +14,15 @@ import numpy as np
 
 from automimic.arguments import count, inverse_temperature, positive
 from automimic.errors import CliError
-from automimic.provenance import SOURCE_FILE, write_source
+from automimic.provenance import write_source
+from automimic.run_folder import (
+    CORPUS_FILE,
+    RUN_FILES,
+    check_folder,
+    read_run_corpora,
+    write_run_corpora,
+)
+from automimic.trained_runs import load_run
 from automimic.training_options import (
     add_training_options,
     build_configs,
@@ -29,17 +33,10 @@ from automimic.training_options import (
 from automimic_io import (
     MAX_CORPUS_BYTES,
     parse_corpus,
-    read_corpus,
     read_text,
-    single_characters,
-    symbols_of,
     write_atomic,
-    write_corpus,
 )
 
-RUN_FILES = ("model.pt", "training.pt", "history.json", "train.txt", "val.txt", "corpus.json",
-             SOURCE_FILE)
-CORPUS_FILE = "corpus.json"
 VAL_FRACTION = 0.1  # held out for validation when no validation corpus is given
 PLOT_FORMATS = (".png", ".svg", ".pdf")
 
@@ -108,7 +105,7 @@ def run_train(args: argparse.Namespace) -> int:
     if leader:
         _check_run_folder(args, out)
     if reuse:
-        train_strings, val_strings, alphabet = _read_run_corpora(out)
+        train_strings, val_strings, alphabet = read_run_corpora(out)
     elif args.file is not None:
         train_strings, val_strings, alphabet = _sample_automaton(args)
     else:
@@ -142,8 +139,6 @@ def run_train(args: argparse.Namespace) -> int:
 
 def _check_train_options(args: argparse.Namespace, out: Path) -> None:
     """Refuse (CliError) contradictory or impossible options; reads and writes nothing."""
-    from automimic.pipeline import check_folder
-
     if (args.file is None) == (args.data is None):
         raise CliError("train needs an automaton FILE.yaml or --data CORPUS (one of them)")
     if args.resume and args.force:
@@ -269,32 +264,6 @@ def read_data(path: str | os.PathLike, *, chars: bool = False) -> list[tuple[str
     return strings
 
 
-def write_run_corpora(out: Path, train_strings, val_strings, alphabet, chars: bool) -> None:
-    """Write ``train.txt``, ``val.txt`` and ``corpus.json`` (how to read them back) atomically."""
-    for name, strings in (("train.txt", train_strings), ("val.txt", val_strings)):
-        if chars:
-            write_atomic(out / name, "".join(strings[0]) if strings else "")
-        else:
-            write_corpus(out / name, strings, alphabet)
-    write_atomic(out / CORPUS_FILE, json.dumps({"alphabet": list(alphabet), "chars": chars}))
-
-
-def _read_run_corpora(out: Path) -> tuple[list, list, tuple[str, ...]]:
-    try:
-        meta = json.loads(read_text(out / CORPUS_FILE, what="run"))
-        alphabet, chars = tuple(meta["alphabet"]), meta["chars"]
-    except (ValueError, KeyError, TypeError) as err:
-        raise CliError(f"{out / CORPUS_FILE}: corrupt run file ({err})") from None
-    corpora = []
-    for name in ("train.txt", "val.txt"):
-        if chars:
-            text = read_text(out / name, limit=MAX_CORPUS_BYTES, what="corpus")
-            corpora.append([tuple(text)] if text else [])
-        else:
-            corpora.append(read_corpus(out / name, chars=single_characters(alphabet)))
-    return corpora[0], corpora[1], alphabet
-
-
 def _chars_bptt(args: argparse.Namespace, chars: bool) -> int | None:
     return 100 if chars and not hasattr(args, "bptt") else None
 
@@ -338,61 +307,9 @@ def _print_summary(model, out: Path) -> None:
     )
 
 
-# --------------------------------------------------------------------------- using a trained run
-
-
-def _load(run: str):
-    import neural
-
-    return neural.load(run)
-
-
-def parse_string(text: str, alphabet: tuple[str, ...]) -> tuple[str, ...]:
-    """A command-line string: characters for one-character alphabets, else words; a symbol
-    outside ``alphabet`` is a CliError naming it and the string.
-
-    Examples
-    --------
-    >>> parse_string("AB", ("A", "B")), parse_string("the cat", ("the", "cat"))
-    (('A', 'B'), ('the', 'cat'))
-    >>> parse_string("AZ", ("A", "B"))
-    Traceback (most recent call last):
-    ...
-    automimic.errors.CliError: unknown symbol 'Z' at position 1 in string 'AZ' (alphabet: A B)
-    """
-    symbols = symbols_of(text, alphabet)
-    known = set(alphabet)
-    for position, symbol in enumerate(symbols):
-        if symbol not in known:
-            raise CliError(f"unknown symbol {symbol!r} at position {position} in string {text!r} "
-                           f"(alphabet: {' '.join(alphabet)})")
-    return symbols
-
-
-def score_run(run_dir: str, strings: list[str], as_json: bool) -> int:
-    """``automimic score RUN STRING...``: probabilities under the RNN, most probable first."""
-    from automimic.commands.automata_cmds import print_scores
-
-    model = _load(run_dir)
-    logs = model.log_probability([parse_string(s, model.alphabet) for s in strings])
-    print_scores(list(strings), logs, as_json)
-    return 0
-
-
-def complete_run(run_dir: str, prefix: str, k: int) -> int:
-    """``automimic complete RUN PREFIX``: the k most probable completions under the RNN."""
-    from automimic.commands.automata_cmds import print_completions
-
-    model = _load(run_dir)
-    symbols = parse_string(prefix, model.alphabet)
-    completions = model.complete(symbols, k=k) if k else []
-    print_completions(model.alphabet, symbols, completions)
-    return 0
-
-
 def run_generate(args: argparse.Namespace) -> int:
     """``automimic generate RUN``: strings sampled from the RNN, one a line."""
-    model = _load(args.run)
+    model = load_run(args.run)
     samples = model.sample(args.n, alpha=args.alpha, max_length=args.max_length, seed=args.seed)
     sys.stdout.write("".join(model.vocabulary.format(s) + "\n" for s in samples))
     cut = int(samples.cut.sum())
@@ -413,7 +330,7 @@ def run_gradients(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     _check_plot_path(out)
-    model = _load(args.run)
+    model = load_run(args.run)
     strings = [s for s in model.sample(args.n, seed=args.seed, max_length=200) if s]
     flow = model.gradient_flow(strings) if strings else np.ones(1)
     norms = model.history.get("grad_norm", [])
@@ -443,8 +360,6 @@ def run_gradients(args: argparse.Namespace) -> int:
 
 def _check_plot_path(out: Path) -> None:
     """Refuse (CliError) a plot path that cannot be written, before any computation."""
-    from automimic.pipeline import check_folder
-
     if out.is_dir():
         raise CliError(f"-o {out}: is a directory, expected a plot file "
                        f"({', '.join(PLOT_FORMATS)})")

@@ -52,7 +52,7 @@ def default_jobs() -> int:
 def run_pautomac(args: argparse.Namespace) -> int:
     """Check every option and problem file, then solve the problems and print the table."""
     from automimic.pautomac_suite import SuiteSettings, find_problems, run_suite
-    from automimic.pipeline import check_folder
+    from automimic.run_folder import check_folder
 
     model_config, train_config = configs_from_args(args)
     check_device(args.device)

@@ -9,8 +9,8 @@ import pytest
 
 import neural
 from automimic.cli import main
-from automimic.commands.neural_cmds import complete_run, score_run
 from automimic.provenance import trained_on
+from automimic.trained_runs import complete_run, score_run
 
 FAST = ["--hidden", "8", "--epochs", "2", "--batch-size", "16", "--quiet"]
 MARKOV = """\

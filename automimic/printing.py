@@ -1,0 +1,42 @@
+"""What the commands print: JSON, and ranked probabilities and completions as tables."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+
+from automata.strings import format_string
+
+
+def print_json(value: object) -> None:
+    """Print plain data as JSON: indented, Unicode as is, never NaN (a ValueError instead)."""
+    print(json.dumps(value, indent=2, allow_nan=False, ensure_ascii=False))
+
+
+def finite(value: float) -> float | None:
+    """``value``, or None (JSON null) when it is not finite."""
+    return value if math.isfinite(value) else None
+
+
+def print_scores(strings: list[str], natural_logs: np.ndarray, as_json: bool) -> None:
+    """Print strings ranked by probability (natural logs given), as a table or JSON."""
+    order = sorted(range(len(strings)), key=lambda i: -natural_logs[i])
+    rows = [{"string": strings[i], "probability": float(np.exp(natural_logs[i])),
+             "log2_probability": finite(float(natural_logs[i] / np.log(2)))} for i in order]
+    if as_json:
+        print_json(rows)
+        return
+    width = max(len(repr(row["string"])) for row in rows)
+    print(f"{'string':<{width}}  {'probability':>12}  {'log2 p':>10}")
+    for row in rows:
+        log2 = "-inf" if row["log2_probability"] is None else f"{row['log2_probability']:.4f}"
+        print(f"{row['string']!r:<{width}}  {row['probability']:>12.6g}  {log2:>10}")
+
+
+def print_completions(alphabet, prefix, completions) -> None:
+    """Print ranked completions: the whole string with its conditional probability."""
+    for suffix, probability in completions:
+        whole = format_string(alphabet, tuple(prefix) + tuple(suffix))
+        print(f"{probability:10.6g}  {whole!r}")
