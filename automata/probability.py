@@ -220,28 +220,23 @@ def _per_string(a: Automaton, strings: Sequence[StringLike], ending: str) -> np.
     """Collect, for each string, the log probability (``ending='stop'``), the prefix log
     probability (``'prefix'``) or the next-symbol distribution after it (``'next'``).
 
-    Small batches walk plain-Python tables string by string; the others, and the strings that
-    walk cannot answer, go through the vectorised engine in chunks."""
+    Small batches walk plain-Python tables string by string; the others, and small batches
+    that hold a string the walk cannot answer, go through the vectorised engine in chunks."""
+    if 0 < len(strings) <= SMALL_BATCH:
+        answers = [_walked(a, string, ending) for string in strings]
+        if not any(answer is None for answer in answers):
+            return np.array(answers)
     width = len(a.alphabet) + 1
     result = np.empty((len(strings), width)) if ending == "next" else np.empty(len(strings))
-    rest = np.arange(len(strings))  # where the strings left to the engine go in the result
-    if len(strings) <= SMALL_BATCH:
-        answers = [_walked(a, string, ending) for string in strings]
-        rest = np.array([i for i, answer in enumerate(answers) if answer is None], dtype=np.int64)
-        for i, answer in enumerate(answers):
-            if answer is not None:
-                result[i] = answer
-        strings = [strings[i] for i in rest]
     for chunk in encode_chunks(a, strings):
-        rows = rest[chunk.order]
         # the last step holds every row's state after its whole string
         _, state, log_prefix = deque(_walk(a, chunk), maxlen=1)[0]
         if ending == "stop":
-            result[rows] = log_prefix + _stop_log_probability(a, state)
+            result[chunk.order] = log_prefix + _stop_log_probability(a, state)
         elif ending == "prefix":
-            result[rows] = log_prefix
+            result[chunk.order] = log_prefix
         else:
-            result[rows] = _checked_distribution(a, strings, chunk.order, state, log_prefix)
+            result[chunk.order] = _checked_distribution(a, strings, chunk.order, state, log_prefix)
     return result
 
 

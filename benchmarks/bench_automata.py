@@ -390,7 +390,8 @@ def main(argv: list[str] | None = None) -> int:
     print("command: " + " ".join([*(f"{k}={v}" for k, v in threads.items()),
                                   Path(sys.executable).name, *sys.argv]))
     print(f"python {platform.python_version()}, numpy {np.__version__}, "
-          f"{os.cpu_count()} CPUs, threads: {threads['OMP_NUM_THREADS']}")
+          f"{os.cpu_count()} CPUs, threads: {threads['OMP_NUM_THREADS']}, "
+          f"load average {os.getloadavg()[0]:.1f}")
     rows = bench_sampling(args.repeats)
     rows += bench_log_probability(args.repeats)
     rows += bench_acceptance(args.repeats, args.peers)
