@@ -103,7 +103,11 @@ class Spec:
 
 
 def _read_header(document: Document) -> tuple[str, list[str], bool]:
-    top = _mapping(document, (), document.data, "a mapping with kind, alphabet, start, states")
+    top = document.data
+    if not isinstance(top, Mapping):  # the file may be anything: say what, never quote it
+        shape = "a list" if isinstance(top, list) else "a single value, not fields"
+        raise document.error((), "expected a mapping with kind, alphabet, start, states (got "
+                                 f"{shape}): is this an automaton file?")
     for key in top:
         if key_text(key) not in TOP_KEYS:
             raise document.error((key_text(key),), f"unknown field (expected one of "

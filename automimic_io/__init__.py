@@ -8,12 +8,20 @@ command line share (standard library and numpy only; it imports none of them).
 """
 
 from .corpus import MAX_CORPUS_BYTES, characters_by_default, parse_corpus, read_corpus, write_corpus
-from .files import MAX_INPUT_BYTES, InputError, decode, read_bytes, read_text, write_atomic
+from .files import (
+    MAX_INPUT_BYTES,
+    InputError,
+    decode,
+    read_bytes,
+    read_text,
+    same_file,
+    write_atomic,
+)
 from .symbols import join_symbols, separator, single_characters, split_symbols, symbols_of
 
 __all__ = [
     "MAX_CORPUS_BYTES", "MAX_INPUT_BYTES", "InputError", "characters_by_default", "decode",
-    "join_symbols", "parse_corpus", "read_bytes", "read_corpus", "read_text", "separator",
+    "join_symbols", "parse_corpus", "read_bytes", "read_corpus", "read_text", "same_file", "separator",
     "single_characters",
     "split_symbols", "symbols_of", "write_atomic", "write_corpus",
 ]

@@ -136,10 +136,22 @@ def write_atomic(path: str | os.PathLike, content: Content) -> None:
         os.replace(temporary, path)
     except BaseException as error:
         Path(temporary).unlink(missing_ok=True)
-        if isinstance(error, OSError) and error.filename == temporary:
-            raise type(error)(error.errno, error.strerror, str(path)) from None
+        if isinstance(error, OSError) and error.errno and error.filename in (None, temporary):
+            raise type(error)(error.errno, error.strerror, str(path)) from None  # e.g. disk full
         raise
     _sync_folder(path.parent)
+
+
+def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
+    """True when ``a`` and ``b`` name the same existing file, by whatever path or link.
+
+    >>> same_file("/dev/null", "/dev/../dev/null"), same_file("/dev/null", "/absent")
+    (True, False)
+    """
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def _sync_folder(folder: Path) -> None:

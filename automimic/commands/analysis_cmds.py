@@ -17,6 +17,7 @@ from automata.interchange import format_of, read_automaton, write_automaton
 from automata.strings import format_string
 from automimic.arguments import positive
 from automimic.errors import CliError
+from automimic.paths import refuse_overwriting_input
 from automimic_io import MAX_CORPUS_BYTES, parse_corpus, read_text, single_characters
 
 
@@ -174,6 +175,7 @@ def _language(path: str) -> am.Automaton:
 
 
 def run_minimize(args: argparse.Namespace) -> int:
+    refuse_overwriting_input(args.out, args.file)
     a = _language(args.file)
     minimal = am.minimize(am.determinize(a, max_states=args.max_states))
     write_automaton(minimal, args.out)
@@ -182,6 +184,7 @@ def run_minimize(args: argparse.Namespace) -> int:
 
 
 def run_determinize(args: argparse.Namespace) -> int:
+    refuse_overwriting_input(args.out, args.file)
     a = _language(args.file)
     dfa = am.determinize(a, max_states=args.max_states)
     write_automaton(dfa, args.out)
@@ -190,6 +193,7 @@ def run_determinize(args: argparse.Namespace) -> int:
 
 
 def run_convert(args: argparse.Namespace) -> int:
+    refuse_overwriting_input(args.out, args.file)
     target = format_of(args.out)
     a = _read(args.file)
     if target == "pautomac" and not a.is_probabilistic:
@@ -227,6 +231,7 @@ def _read_strings(path: str, alphabet: list[str] | None, chars: bool) -> tuple[l
 
 
 def run_fit(args: argparse.Namespace) -> int:
+    refuse_overwriting_input(args.out, args.strings)
     if args.order < 0:
         raise CliError(f"--order must be ≥ 0 (got {args.order})")
     alphabet = None if args.alphabet is None else [s for s in args.alphabet.split(",") if s]

@@ -19,6 +19,7 @@ from automata.rendering import (
 )
 from automimic.arguments import count, inverse_temperature, positive
 from automimic.errors import CliError
+from automimic.paths import refuse_overwriting_input
 from automimic.printing import print_completions, print_json, print_scores
 from automimic.trained_runs import complete_run, is_run, score_run
 from automimic_io import write_atomic
@@ -132,6 +133,7 @@ def run_validate(args: argparse.Namespace) -> int:
 
 
 def run_render(args: argparse.Namespace) -> int:
+    refuse_overwriting_input(args.out, args.file)
     a = am.load(args.file)
     highlight = None if args.highlight is None else am.to_symbols(a, args.highlight)
     laid_out = Path(args.out).suffix.lower() not in (".dot", ".gv")
@@ -208,6 +210,8 @@ def _article(kind: str) -> str:
 
 
 def run_sample(args: argparse.Namespace) -> int:
+    if args.out is not None:
+        refuse_overwriting_input(args.out, args.file)
     a = am.load(args.file)
     samples = am.sample(a, args.n, seed=args.seed, alpha=args.alpha, max_length=args.max_length)
     text = "".join(am.format_string(a.alphabet, s) + "\n" for s in samples)

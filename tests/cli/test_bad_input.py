@@ -8,6 +8,7 @@ reported to them; each turns into a failure once fixed, so the mark can go.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -97,6 +98,7 @@ BAD_FILES = {
     "latin-1": (b"kind: dfa\nname: caf\xe9\n", "not UTF-8 text (byte 19)"),
     "syntax": ("kind: [\n", "invalid YAML"),
     "top-level list": ("- a\n- b\n", "expected a mapping"),
+    "not fields": ("SQLite format 3 secret rows\n", "(got a single value, not fields)"),
     "duplicate key": ("kind: dfa\nkind: nfa\n", ":2:1: kind: duplicate key 'kind'"),
     "python tag": ("kind: !!python/object:os.system dfa\n", ":1:7: kind: cannot read 'dfa'"),
     "python tag on a key": ("kind: dfa\n!!python/name:os.system x: 1\n", ":2:1: cannot read 'x'"),
@@ -428,6 +430,107 @@ def test_piping_into_a_closed_pipe_prints_no_traceback(tmp_path):
         os.close(write_end)
     assert result.returncode == 0
     assert result.stderr == ""
+
+
+def test_a_file_that_is_not_an_automaton_is_not_echoed(capsys, tmp_path):
+    for content in (b"SQLite format 3 secret rows\n", b"\x89PNG\r\n\x1a\n secret", b"\x01secret"):
+        path = write(tmp_path / "x.yaml", content)
+        code, _, err = cli(capsys, "validate", path)
+        assert code == 2 and str(path) in err
+        assert "secret" not in err
+
+
+@pytest.mark.parametrize(("argv", "source"), [
+    (["sample", "{in}", "-n", "3", "-o", "{same}"], PFA),
+    (["convert", "{in}", "{same}"], PFA),
+    (["minimize", "{in}", "-o", "{same}"], DFA),
+    (["determinize", "{in}", "-o", "{same}"], DFA),
+    (["render", "{in}", "-o", "{same}"], DFA),
+    (["fit", "{in}", "--order", "1", "-o", "{same}"], PFA),  # a corpus named .yaml, why not
+], ids=lambda v: v[0] if isinstance(v, list) else "")
+def test_an_output_that_is_the_input_is_refused_and_the_input_kept(capsys, tmp_path, argv, source):
+    (tmp_path / "sub").mkdir()
+    original = shutil.copy(source, tmp_path / "m.yaml")
+    before = original.read_bytes()
+    same = tmp_path / "sub" / ".." / "m.yaml"  # the same file, spelled otherwise
+    argv = [str(original) if a == "{in}" else str(same) if a == "{same}" else a for a in argv]
+    code, _, err = cli(capsys, *argv)
+    assert_user_error(code, err, f"{same}: is the input file {original}")
+    assert original.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.yaml", "sub"]
+
+
+def _limit_file_size() -> None:
+    import resource
+
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1000, 1000))
+
+
+def test_a_failed_write_names_the_file_not_its_temporary(tmp_path):
+    out = tmp_path / "samples.txt"
+    result = subprocess.run([*EXE, "sample", str(PFA), "-n", "2000", "--seed", "0", "-o", str(out)],
+                            capture_output=True, text=True, timeout=60,
+                            preexec_fn=_limit_file_size)
+    assert result.returncode != 0
+    assert result.stderr == f"automimic: error: {out}: File too large\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+# ------------------------------------------------------------------ devices, pipes and folders
+
+NOT_FILES = {"device": "/dev/zero", "stdin": "/dev/stdin", "fifo": "FIFO", "folder": "DIR"}
+INPUT_COMMANDS = [
+    ["validate", "{f}"], ["score", "{f}", "ab"], ["convert", "{f}", "{d}/c.json"],
+    ["convert", "{y}", "{d}/c.json"], ["fit", "{f}", "--order", "1", "-o", "{d}/f.yaml"],
+    ["train", "--data", "{f}", "--out", "{d}/r", "--epochs", "1", "--quiet"],
+]
+PROBE = """
+import contextlib, io, json, sys
+from automimic.cli import main
+for argv in json.loads(sys.argv[1]):
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = main(argv)
+    print(json.dumps([code, err.getvalue()]), flush=True)
+"""
+
+
+def _not_a_file(tmp_path: Path, case: str) -> Path:
+    if case == "fifo":
+        os.mkfifo(tmp_path / "pipe")
+        return tmp_path / "pipe"
+    if case == "folder":
+        (tmp_path / "folder").mkdir()
+        return tmp_path / "folder"
+    return Path(NOT_FILES[case])
+
+
+def test_devices_pipes_and_folders_are_refused_at_once_never_read(tmp_path):
+    rows, argvs = [], []
+    for case in NOT_FILES:
+        path = _not_a_file(tmp_path, case)
+        (tmp_path / f"{case}.yaml").symlink_to(path)  # convert goes by the suffix
+        for argv in INPUT_COMMANDS:
+            rows.append((case, path, argv[0]))
+            argvs.append([a.format(f=path, y=tmp_path / f"{case}.yaml", d=tmp_path / f"out-{case}")
+                          for a in argv])
+    # one interpreter for all (torch loads once); stdin is a pipe that is never closed early
+    probe = subprocess.run([sys.executable, "-c", PROBE, json.dumps(argvs)], input="abc " * 1000,
+                           capture_output=True, text=True, timeout=120)
+    results = [json.loads(line) for line in probe.stdout.splitlines()]
+    assert len(results) == len(rows), probe.stderr
+    for (case, path, command), argv, (code, err) in zip(rows, argvs, results, strict=True):
+        named = argv[1] if command in ("validate", "score", "convert", "fit") else str(path)
+        kind = {"device": "is a device", "stdin": "is a pipe", "fifo": "is a pipe",
+                "folder": "is a directory"}[case]
+        if command == "score" and case == "folder":  # a folder is a RUN for score
+            kind = "no checkpoint there"
+        elif command == "convert" and argv[1] == str(path):
+            kind = "unknown automaton format"  # no suffix: refused before reading
+        assert code == 2, (case, command, err)
+        assert_user_error(code, err, named, kind)
+    assert not any((tmp_path / f"out-{case}").exists() for case in NOT_FILES)
 
 
 # ------------------------------------------------------------------ trained runs
