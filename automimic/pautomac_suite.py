@@ -20,10 +20,12 @@ from __future__ import annotations
 import contextlib
 import json
 import multiprocessing
+import multiprocessing.connection
 import re
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -267,19 +269,87 @@ def _dispatch(todo: Sequence[Problem], settings: SuiteSettings, out: Path, jobs:
     if client is not None:
         yield from _on_cluster(todo, settings, out, client)
     elif jobs > 1 and len(todo) > 1:
-        with ProcessPoolExecutor(max_workers=min(jobs, len(todo)),
-                                 mp_context=process_context()) as pool:
-            futures = [pool.submit(_job, p, settings, out, True) for p in todo]
-            try:
-                for future in as_completed(futures):
-                    yield future.result()
-            finally:
-                for future in futures:
-                    future.cancel()
+        yield from _in_processes(todo, settings, out, jobs)
     else:
         for problem in todo:
             say(f"problem {problem.number}: training")
             yield _job(problem, settings, out, quiet)
+
+
+def _in_processes(todo: Sequence[Problem], settings: SuiteSettings, out: Path,
+                  jobs: int) -> Iterator[dict]:
+    """One process per problem, ``jobs`` at a time; results as they finish. When this process
+    stops (Ctrl-C, SIGTERM), so do they, each saving its training to resume."""
+    context = process_context()
+    waiting, running = list(todo), {}  # receiving end of a worker's pipe → (process, problem)
+    try:
+        with _sigterm_interrupts():
+            while waiting or running:
+                while waiting and len(running) < jobs:
+                    receive, send = context.Pipe(duplex=False)
+                    problem = waiting.pop(0)
+                    process = context.Process(target=_worker, args=(send, problem, settings, out),
+                                              daemon=True)
+                    process.start()
+                    send.close()
+                    running[receive] = (process, problem)
+                for receive in multiprocessing.connection.wait(list(running)):
+                    yield _received(receive, *running.pop(receive))
+    finally:
+        _stop([process for process, _ in running.values()])
+
+
+def _worker(send, problem: Problem, settings: SuiteSettings, out: Path) -> None:
+    """The body of a worker process: :func:`_job`, its result sent back; a stop (the training
+    saved) sends ``{"stopped": True}``."""
+    try:
+        result = _job(problem, settings, out, True)
+    except KeyboardInterrupt:  # neural.TrainingInterrupted too
+        result = {"problem": problem.number, "stopped": True}
+    send.send(result)
+
+
+def _received(receive, process, problem: Problem) -> dict:
+    """The result a worker sent before it ended; KeyboardInterrupt when it was stopped."""
+    try:
+        result = receive.recv()
+    except EOFError:  # it ended without a word: killed
+        result = None
+    process.join()
+    if result is None:
+        return {"error": f"problem {problem.number}: its worker process ended with exit code "
+                         f"{process.exitcode} (killed?); run again to resume it"}
+    if result.get("stopped"):
+        raise KeyboardInterrupt
+    return result
+
+
+def _stop(processes: Sequence) -> None:
+    """Stop the worker processes still running: a moment to end on their own (Ctrl-C reached
+    them too), then SIGTERM, on which the trainer saves its state."""
+    for process in processes:
+        process.join(timeout=5)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+        process.join()
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM raises KeyboardInterrupt here, so that the workers are stopped too."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def process_context() -> multiprocessing.context.BaseContext:

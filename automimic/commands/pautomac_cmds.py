@@ -22,15 +22,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "pautomac", help="the PAutomaC competition: an RNN and the n-gram on each problem",
         description="For each problem N of DIR (N.pautomac.train, .test, _solution.txt, "
-                    "_model.txt): hold out a seeded 10%% of the training strings for validation, "
+                    "_model.txt): hold out a seeded 10% of the training strings for validation, "
                     "train the RNN, and compare the competition's perplexity on the test strings "
                     "with the true model's and the n-gram's. A finished problem is skipped when "
                     "run again; an interrupted one resumes.")
     parser.add_argument("dir", metavar="DIR", help="the folder of the PAutomaC problems")
     parser.add_argument("--out", required=True, help="the results folder")
-    parser.add_argument("--problems", type=number_list, default=None,
+    parser.add_argument("--problems", type=number_list, default=None, metavar="LIST",
                         help="which problems, e.g. 1,3-7 (default: every one with a train file)")
-    parser.add_argument("--jobs", type=positive, default=default_jobs(),
+    parser.add_argument("--jobs", type=positive, default=default_jobs(), metavar="N",
                         help=f"problems solved at once, each in its own process with one torch "
                              f"thread ({default_jobs()} here)")
     parser.add_argument("--scheduler", metavar="tcp://HOST:PORT",
