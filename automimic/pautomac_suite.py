@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import multiprocessing
 import multiprocessing.connection
 import re
@@ -243,6 +244,11 @@ def run_suite(problems: Sequence[Problem], settings: SuiteSettings, out: Path, *
             done[result["problem"]] = result
             write_summary(out, record)
             say(f"[{finished}/{len(todo)}] {progress_line(result)}")
+            if not math.isclose(result["true_perplexity"], result["solution_perplexity"],
+                                rel_tol=1e-6):
+                say(f"note: problem {result['problem']}: the true model's perplexity "
+                    f"{result['true_perplexity']:.6f} is not the solution file's own "
+                    f"{result['solution_perplexity']:.6f}: do the model and solution files match?")
     if not todo:
         write_summary(out, record)
     return [done[p.number] for p in problems]

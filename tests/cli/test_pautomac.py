@@ -82,6 +82,14 @@ def test_the_true_perplexity_is_the_hand_computed_one(solved):
         assert result["model_perplexity"] > hand and result["baseline_perplexity"] >= hand * 0.999
 
 
+def test_a_model_file_that_does_not_give_the_solution_is_noted(capsys, tmp_path):
+    write_problem(tmp_path / "data", 1, n_train=10)
+    other = [hand_probability(x) * (2 if i == 0 else 1) for i, x in enumerate(TEST)]
+    pautomac.write_solution(other, tmp_path / "data" / "1.pautomac_solution.txt")
+    code, err = run(capsys, tmp_path / "data", tmp_path / "out")
+    assert code == 0 and "note: problem 1: the true model's perplexity" in err, err
+
+
 def test_every_output_is_written_and_the_saved_model_gives_the_result(solved):
     document = json.loads((solved / "results.json").read_text())
     assert [r["problem"] for r in document["problems"]] == [1, 2]
