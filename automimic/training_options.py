@@ -196,7 +196,8 @@ class ConfigDefaultsHelpFormatter(argparse.HelpFormatter):
 
 
 class _FieldType:
-    """argparse ``type`` of an option: converts the text as the field's annotation says."""
+    """argparse ``type`` of an option: converts the text as the field's annotation says (a
+    number, a word, or a tuple of them written ``1,2,3``; ``none`` where None is allowed)."""
 
     def __init__(self, option: Option) -> None:
         self.option = option
@@ -207,15 +208,26 @@ class _FieldType:
         if NoneType in kinds and text.lower() == "none":
             return None
         kind = next(k for k in kinds if k is not NoneType)
-        expected = {int: "a whole number", float: "a finite number"}.get(kind, kind.__name__)
         extra = " or 'none'" if NoneType in kinds else ""
-        try:
-            value = kind(text)
-        except ValueError:
-            value = None
-        if value is None or (kind is float and not math.isfinite(value)):
-            raise argparse.ArgumentTypeError(f"expected {expected}{extra} (got {text!r})")
-        return value
+        if typing.get_origin(kind) is tuple:
+            item = typing.get_args(kind)[0]
+            expected = f"{_EXPECTED[item]}, or several separated by commas{extra}"
+            return tuple(_scalar(part.strip(), item, expected, text) for part in text.split(","))
+        return _scalar(text, kind, _EXPECTED[kind] + extra, text)
+
+
+_EXPECTED = {int: "a whole number", float: "a finite number", str: "a word"}  # the field types
+
+
+def _scalar(text: str, kind: type, expected: str, given: str):
+    """``text`` as an int, a finite float or a str; ArgumentTypeError saying what was expected."""
+    try:
+        value = kind(text)
+    except ValueError:
+        value = None
+    if value is None or (kind is float and not math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"expected {expected} (got {given!r})")
+    return value
 
 
 def _field_types(option: Option) -> tuple[type, ...]:
@@ -233,13 +245,15 @@ def _default(option: Option):
 def _shown(value) -> str:
     """A default as the help shows it.
 
-    >>> _shown(None), _shown(True), _shown(0.003), _shown("lstm")
-    ('none', 'on', '0.003', 'lstm')
+    >>> _shown(None), _shown(True), _shown(0.003), _shown("lstm"), _shown((1, 2))
+    ('none', 'on', '0.003', 'lstm', '1,2')
     """
     if value is None:
         return "none"
     if isinstance(value, bool):
         return "on" if value else "off"
+    if isinstance(value, tuple):
+        return ",".join(map(str, value))
     return str(value)
 
 

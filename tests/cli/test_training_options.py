@@ -3,17 +3,20 @@ help defaults read from the dataclasses, values checked by the configs."""
 
 import argparse
 import re
-from dataclasses import fields
+from dataclasses import dataclass, fields
 
 import pytest
 
 import neural
+from automimic import training_options
 from automimic.cli import build_parser
 from automimic.errors import CliError
 from automimic.training_options import (
     MODEL,
     OPTIONS,
     TRAINING,
+    Option,
+    _shown,
     add_training_options,
     build_configs,
     configs_from_args,
@@ -39,6 +42,13 @@ def test_flags_are_distinct_and_bool_fields_are_switches():
     for option in OPTIONS:
         default = getattr(CONFIGS[option.group](), option.field)
         assert option.switch == isinstance(default, bool), option.field
+
+
+@pytest.mark.parametrize("option", [o for o in OPTIONS if not o.switch], ids=lambda o: o.name)
+def test_every_option_reads_back_its_default_as_help_shows_it(option):
+    default = getattr(CONFIGS[option.group](), option.field)
+    args = _parser().parse_args([option.name, _shown(default)])
+    assert getattr(args, option.field) == default
 
 
 @pytest.mark.parametrize("command", ["train", "run"])
@@ -85,3 +95,16 @@ def test_a_badly_typed_value_is_a_usage_error(capsys, argv, needle):
 def test_an_impossible_value_is_refused_naming_the_flag(model, training, needle):
     with pytest.raises(CliError, match="^" + needle):
         build_configs(model, training)
+
+
+def test_a_tuple_field_is_written_with_commas(monkeypatch):
+    @dataclass(frozen=True)
+    class Config:
+        seeds: tuple[int, ...] = (0,)
+
+    monkeypatch.setattr(training_options, "config_class", lambda group: Config)
+    read = training_options._FieldType(Option(MODEL, "seeds", "ensemble seeds"))
+    assert read("1, 2,3") == (1, 2, 3) and read(_shown((4, 5))) == (4, 5)
+    with pytest.raises(argparse.ArgumentTypeError, match=r"expected a whole number, or several "
+                                                         r"separated by commas \(got '1,x'\)"):
+        read("1,x")
