@@ -37,6 +37,7 @@ from compare.inside.extraction import (
     build_pdfa,
     contingency,
     cut_tree,
+    drawn_like_truth,
     extract,
     kmeans,
     next_codes,
@@ -55,7 +56,7 @@ from compare.inside.probes import (
 __all__ = [
     "Alignment", "Clustering", "Extraction", "GroupCells", "Inspection", "ProbeResult", "align",
     "bits_per_symbol", "build_pdfa", "coloured_text_html", "coloured_text_png", "contingency",
-    "correlations", "cut_tree", "extract", "fit_probe", "group_mass",
+    "correlations", "cut_tree", "drawn_like_truth", "extract", "fit_probe", "group_mass",
     "hidden_features", "inside_context", "inspect_model", "kmeans", "mutual_information",
     "next_codes", "parse_group", "probe_accuracy", "purity", "render_html",
     "single_unit_accuracy", "to_json", "top_units", "ward_tree",

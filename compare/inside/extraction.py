@@ -29,6 +29,7 @@ PATIENCE = 4  # candidates in a row that do not beat the best k by TOLERANCE end
 N_INIT = 3  # k-means restarts
 MAX_FIT_ROWS = 5000  # clustering fits on a random subset of this many prefixes (they are redundant)
 MAX_TREE_ROWS = 2000  # Ward's tree needs memory in the square of its rows
+DRAWN_BELOW = 0.01  # moves and stops less probable than this are left out of the picture
 
 
 @dataclass(frozen=True)
@@ -179,6 +180,50 @@ def _trim(a: am.Automaton) -> am.Automaton:
                         initial=a.initial[keep], final=a.final[keep],
                         next_state=np.where(table >= 0, new_index[table], -1),
                         symbol_prob=a.symbol_prob[keep], name=a.name)
+
+
+def drawn_like_truth(a: am.Automaton, table: np.ndarray, truth_states: Sequence[str], *,
+                     below: float = DRAWN_BELOW) -> tuple[am.Automaton, dict[str, str | None]]:
+    """The extracted PDFA ``a`` as drawn: moves and stops less probable than ``below`` pruned
+    (each state's rest renormalised, states no longer reachable dropped), each state named after
+    the true state most of its prefixes are in (``table`` (k, S): prefixes by cluster ``c{j}``
+    and true state), and the states in the truth's order, so that Graphviz lays the picture out
+    like the truth's. Also returns each drawn state's true state (None: no prefix seen).
+
+    The smoothing that keeps every string possible adds a move for every symbol to every
+    state: that is for scoring, not for reading.
+
+    Examples
+    --------
+    >>> a = am.loads("kind: pdfa\\nalphabet: [a, b]\\nstart: c1\\nstates:\\n"
+    ...              "  c0: {final: 0.995, next: {b: {c1: 0.005}}}\\n"
+    ...              "  c1: {final: 0.002, next: {a: {c0: 0.9}, b: {c1: 0.098}}}")
+    >>> drawn, truth_of = drawn_like_truth(a, np.array([[0, 9], [5, 0]]), ["q", "r"])
+    >>> drawn.states, truth_of, am.to_dict(drawn)["states"]["r"]
+    (('q', 'r'), {'q': 'q', 'r': 'r'}, {'final': 1.0})
+    """
+    cluster = [int(name[1:]) for name in a.states]
+    majority = [int(table[j].argmax()) if table[j].sum() else None for j in cluster]
+    order = sorted(range(len(a.states)), key=lambda s: (
+        len(truth_states) if majority[s] is None else majority[s], -int(table[cluster[s]].sum())))
+    shared = {m for m in majority if m is not None and majority.count(m) > 1}
+    names = [a.states[s] if majority[s] is None else truth_states[majority[s]]
+             if majority[s] not in shared else f"{truth_states[majority[s]]} ({a.states[s]})"
+             for s in range(len(a.states))]
+    symbol_prob = np.where(a.symbol_prob >= below, a.symbol_prob, 0.0)[order]
+    final = np.where(a.final >= below, a.final, 0.0)[order]
+    total = symbol_prob.sum(axis=1) + final
+    empty = total == 0  # everything under the bound: keep the state's stop
+    final, total = np.where(empty, 1.0, final), np.where(empty, 1.0, total)
+    position = np.argsort(order)  # old state index -> drawn index
+    next_state = np.where(symbol_prob > 0, position[a.next_state[order]], -1)
+    drawn = am.Automaton(kind="pdfa", alphabet=a.alphabet, states=[names[s] for s in order],
+                         initial=a.initial[order], final=final / total, next_state=next_state,
+                         symbol_prob=symbol_prob / total[:, None], name=a.name)
+    drawn = _trim(drawn)
+    truth_of = dict(zip(names, (None if m is None else truth_states[m] for m in majority),
+                        strict=True))
+    return drawn, {name: truth_of[name] for name in drawn.states}
 
 
 def bits_per_symbol(a: am.Automaton, strings: Sequence[tuple[str, ...]]) -> float:

@@ -13,6 +13,7 @@ import automata as am
 from compare import page
 from compare.formatting import number
 from compare.inside.cells import coloured_text_html, coloured_text_png, png_data_uri
+from compare.inside.extraction import DRAWN_BELOW, drawn_like_truth
 from compare.inside.inspection import Inspection
 
 CLUSTERING_NAMES = {"kmeans": "k-means", "agglomerative": "Ward's agglomerative clustering"}
@@ -64,9 +65,8 @@ def _distance_rows(d: dict) -> list[list[str]]:
 def _extraction(inspection: Inspection) -> dict:
     truth, extraction = inspection.truth, inspection.extraction
     colors = {s: PALETTE[i % len(PALETTE)] for i, s in enumerate(truth.states)}
-    majority = inspection.contingency.argmax(axis=1)
-    cluster_colors = {f"c{j}": colors[truth.states[majority[j]]]
-                      for j in range(extraction.k) if inspection.contingency[j].sum()}
+    drawn, truth_of = drawn_like_truth(extraction.automaton, inspection.contingency, truth.states)
+    drawn_colors = {name: colors[state] for name, state in truth_of.items() if state}
     return {"k": extraction.k, "states": len(extraction.automaton.states),
             "method": CLUSTERING_NAMES[extraction.method], "determinism": extraction.determinism,
             "curve": ", ".join(f"{k}: {v:.4f}" for k, v in extraction.validation.items()
@@ -75,7 +75,8 @@ def _extraction(inspection: Inspection) -> dict:
             "clusters": [f"c{j}" for j in range(extraction.k)],
             "contingency": shaded(inspection.contingency),
             "truth_graph": _graph(truth, colors),
-            "extracted_graph": _graph(extraction.automaton, cluster_colors)}
+            "drawn_below": DRAWN_BELOW,
+            "extracted_graph": _graph(drawn, drawn_colors)}
 
 
 def inside_context(inspection: Inspection) -> dict:

@@ -21,7 +21,7 @@ from compare.inside import (
     purity,
     ward_tree,
 )
-from compare.inside.extraction import DEFAULT_KS, PATIENCE
+from compare.inside.extraction import DEFAULT_KS, DRAWN_BELOW, PATIENCE, drawn_like_truth
 from tests.compare.test_inside_alignment import QUOTES, OneHotModel
 
 
@@ -193,3 +193,25 @@ def test_equivalence_within_tolerance_ignores_a_tiny_move_the_other_lacks():
                         "  t: {final: 1.0}\n  u: {final: 0.5, next: {a: {u: 0.5}}}\n")
     assert am.equivalent(smoothed, truth, atol=1e-3)
     assert not am.equivalent(smoothed, truth, atol=1e-5)
+
+
+def test_the_drawn_automaton_is_pruned_and_named_and_ordered_like_the_truth(abe):
+    strings = [tuple(s) for s in am.sample(abe, 1000, seed=4)]
+    alignment, result = _extract(abe, strings, ks=len(abe.states), distributions=False)
+    table = contingency(result.clustering.assign(alignment.matrix()), alignment.labels(),
+                        result.k, len(abe.states))
+    drawn, truth_of = drawn_like_truth(result.automaton, table, abe.states)
+    assert drawn.states == abe.states and truth_of == {s: s for s in abe.states}
+    assert np.all(result.automaton.symbol_prob > 0)  # smoothed: every move is there
+    moves = drawn.symbol_prob[drawn.next_state >= 0]
+    assert moves.min() >= DRAWN_BELOW and np.array_equal(drawn.next_state >= 0,
+                                                         abe.next_state >= 0)
+    assert np.allclose(drawn.symbol_prob.sum(axis=1) + drawn.final, 1.0)
+    assert am.equivalent(drawn, abe, atol=0.05)
+
+
+def test_clusters_of_one_true_state_keep_their_own_names():
+    a = am.loads("kind: pdfa\nalphabet: [a]\nstart: c0\nstates:\n"
+                 "  c0: {final: 0.5, next: {a: {c1: 0.5}}}\n  c1: {final: 1.0}")
+    drawn, truth_of = drawn_like_truth(a, np.array([[4, 0], [3, 0]]), ["q", "r"])
+    assert drawn.states == ("q (c0)", "q (c1)") and set(truth_of.values()) == {"q"}
