@@ -52,18 +52,21 @@ def number(value: float | None, digits: int = 4, stderr: float | None = None) ->
     return text
 
 
-def symbols_text(symbols: Sequence[str], alphabet: Sequence[str]) -> str:
-    """A string of symbols for display, white space visible; ``ε`` when empty. Symbols are
+def symbols_text(symbols: Sequence[str], alphabet: Sequence[str], limit: int = 0) -> str:
+    """A string of symbols for display, white space visible; ``ε`` when empty; with a
+    ``limit``, a longer string shows only its last ``limit`` symbols after ``…``. Symbols are
     joined without a separator when every symbol of ``alphabet`` is one character.
 
     >>> symbols_text(("a", " ", "b"), ("a", "b", " ")), symbols_text(("the", "cat"), ("the", "cat"))
     ('a␣b', 'the cat')
-    >>> symbols_text((), ("a",))
-    'ε'
+    >>> symbols_text((), ("a",)), symbols_text(tuple("abcde"), ("a",), limit=2)
+    ('ε', '…de')
     """
     if not symbols:
         return "ε"
-    return ("" if single_characters(alphabet) else " ").join(visible(s) for s in symbols)
+    shown = symbols[-limit:] if 0 < limit < len(symbols) else symbols
+    text = ("" if single_characters(alphabet) else " ").join(visible(s) for s in shown)
+    return text if len(shown) == len(symbols) else "…" + text
 
 
 def distribution(values: Sequence[float], columns: Sequence[str], digits: int = 3) -> str:

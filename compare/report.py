@@ -30,6 +30,8 @@ from compare.inside.page import inside_context
 from compare.verdict import verdict
 
 MIN_POSITION_COUNT = 10  # positions reached by fewer test prefixes are too noisy to plot
+SHOWN_SYMBOLS = 40  # a longer prefix shows its last ones; an illegal sample, those before its break
+SHOWN_AFTER = 8  # symbols of an illegal sample shown after its break
 
 
 # ------------------------------------------------------------------------------------ metrics.json
@@ -141,14 +143,26 @@ def sweep_figure(sweep: list) -> Markup:
 
 
 def graph_figure(comparison: Comparison) -> page.Picture:
-    """The automaton, states coloured by the model's mean KL there on the absolute scale of
-    :func:`compare.page.kl_colour`, edges labelled with the true and the model's probability
-    (true / model); or why it is not drawn (no Graphviz, too large, too slow)."""
-    truth = am.as_probabilistic(comparison.truth)
-    rows = {row.state: row for row in comparison.per_state}
-    colors = {state: page.kl_colour(row.mean_kl) for state, row in rows.items()}
+    """The automaton with :func:`state_colours` and :func:`edge_labels`; or why it is not drawn
+    (no Graphviz, too large, too slow)."""
+    return page.automaton_picture(am.as_probabilistic(comparison.truth),
+                                  state_colors=state_colours(comparison),
+                                  edge_labels=edge_labels(comparison))
+
+
+def state_colours(comparison: Comparison) -> dict[str, str]:
+    """Each true state coloured by the model's mean KL there, on the absolute scale of
+    :func:`compare.page.kl_colour` (the same KL is the same colour in every report)."""
+    return {row.state: page.kl_colour(row.mean_kl) for row in comparison.per_state}
+
+
+def edge_labels(comparison: Comparison) -> dict[tuple[str, str, str], str]:
+    """Each move's label: its symbol (white space visible), the true and the model's mean
+    probability there (``true / model``; ``true (Q(σ) model)`` when nondeterministic)."""
     from automata.rendering import moves
 
+    truth = am.as_probabilistic(comparison.truth)
+    rows = {row.state: row for row in comparison.per_state}
     labels = {}
     for source, symbol, target, weight in moves(truth):
         model = rows[truth.states[source]].q[symbol]
@@ -158,7 +172,7 @@ def graph_figure(comparison: Comparison) -> page.Picture:
         else:
             text = f"{shown} {weight:.2f} (Q({shown}) {model:.2f})"
         labels[(truth.states[source], truth.alphabet[symbol], truth.states[target])] = text
-    return page.automaton_picture(truth, state_colors=colors, edge_labels=labels)
+    return labels
 
 
 # ---------------------------------------------------------------------------------------- html
@@ -213,6 +227,7 @@ def render_html(comparison: Comparison, *, inspection: Inspection | None = None)
         headline=headline_rows(comparison), graph=graph_figure(comparison),
         colour_bar=page.ColourBar(),
         separator="" if single_characters(truth.alphabet) else " ",
+        shown=SHOWN_SYMBOLS, after=SHOWN_AFTER,
         states=sorted(comparison.per_state, key=lambda r: -np.nan_to_num(r.mean_kl)),
         learning_curve=learning_curve_figure(history, entropy, comparison.validation_entropy)
         if history else None, learning_note=learning_note(comparison) if history else "",

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from automata.rendering import visible
+
 MI_BINS = 8  # quantile bins of a unit's activation for the mutual information
 
 
@@ -95,7 +97,7 @@ class="cell" style="background:rgb(0,0,255)" title="-1">b</span>'
     marks = [False] * len(scaled) if marks is None else list(marks)
     spans = []
     for symbol, value, raw, mark in zip(symbols, scaled, activations, marks, strict=True):
-        text = html.escape(symbol).replace(" ", "&nbsp;")
+        text = html.escape(visible(symbol))
         kind = "cell mark" if mark else "cell"
         spans.append(f'<span class="{kind}" style="background:{_colour(value)}" '
                      f'title="{float(raw):.3g}">{text}</span>')
@@ -143,7 +145,7 @@ def coloured_text_png(lines: Sequence[tuple[Sequence[str], np.ndarray]], *,
             w = cell_w * len(symbol)  # words get one cell per character
             rgb = tuple(int(c) for c in _colour(value)[4:-1].split(","))
             draw.rectangle((x, y + 1, x + w - 1, y + cell_h - 2), fill=rgb)
-            shown = "␣" if symbol == " " else symbol
+            shown = visible(symbol)
             draw.text((x + w / 2, y + cell_h / 2), shown, fill="black", font=font, anchor="mm")
             x += w
     buffer = io.BytesIO()
