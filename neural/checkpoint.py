@@ -26,6 +26,7 @@ _MODEL_KEYS = ("alphabet", "model_config", "state_dict", "history", "data_sha256
 REQUIRED = {
     "model": _MODEL_KEYS,
     "training": (*_MODEL_KEYS, "train_config", "seed", "optimizer", "progress"),
+    "ensemble": ("alphabet", "members"),
 }
 
 
@@ -67,8 +68,9 @@ def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
     write_atomic(path, lambda handle: torch.save(payload, handle))
 
 
-def load_checkpoint(path: Path, *, kind: str) -> dict[str, Any]:
-    """Load a checkpoint of ``kind`` ("model" or "training") safely, or raise CheckpointError.
+def load_checkpoint(path: Path, *, kind: str | tuple[str, ...]) -> dict[str, Any]:
+    """Load a checkpoint of ``kind`` ("model", "ensemble" or "training", or a tuple of those)
+    safely, or raise CheckpointError.
 
     Only tensors and plain data are accepted (``torch.load(weights_only=True)``): a file that
     would run code when unpickled is refused.
@@ -110,7 +112,7 @@ def _check_zip(path: Path) -> None:
                               "automimic saves)")
 
 
-def _check_payload(path: Path, payload: Any, kind: str) -> dict[str, Any]:
+def _check_payload(path: Path, payload: Any, kind: str | tuple[str, ...]) -> dict[str, Any]:
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not an automimic neural checkpoint")
     version = payload.get("format_version")
@@ -119,9 +121,11 @@ def _check_payload(path: Path, payload: Any, kind: str) -> dict[str, Any]:
             f"{path}: checkpoint format version {version!r}, but this automimic reads version "
             f"{FORMAT_VERSION}; retrain the model with this version"
         )
-    if payload.get("kind") != kind:
-        raise CheckpointError(f"{path}: a {payload.get('kind')!r} checkpoint, expected {kind!r}")
-    missing = [key for key in REQUIRED[kind] if key not in payload]
+    kinds = (kind,) if isinstance(kind, str) else kind
+    if payload.get("kind") not in kinds:
+        expected = " or ".join(repr(k) for k in kinds)
+        raise CheckpointError(f"{path}: a {payload.get('kind')!r} checkpoint, expected {expected}")
+    missing = [key for key in REQUIRED[payload["kind"]] if key not in payload]
     if missing:
         raise CheckpointError(f"{path}: corrupt checkpoint (missing {', '.join(missing)})")
     return payload

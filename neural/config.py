@@ -32,6 +32,8 @@ class TrainConfig:
     min_delta: float = 1e-4  # bits per symbol: a smaller improvement does not count
     eval_batch_size: int = 1024  # strings per batch when validating
     precision: str = "fp32"  # "bf16": training steps autocast to bfloat16 where the device can
+    ema: float = 0.0  # decay per step of an exponential moving average of the weights (0: off);
+    # validation, early stopping and the saved model then use the averaged weights
 
     def __post_init__(self) -> None:
         if self.schedule not in SCHEDULES:
@@ -44,5 +46,7 @@ class TrainConfig:
         for name, value in positive.items():
             if not value > 0:
                 raise ValueError(f"{name} must be positive, got {value}")
+        if not 0.0 <= self.ema < 1.0:
+            raise ValueError(f"ema must be in [0, 1), got {self.ema}")
         if self.patience is not None and self.patience < 1:
             raise ValueError(f"patience must be at least 1 (or None), got {self.patience}")

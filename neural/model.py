@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.func import functional_call
 
 # Recurrent state: one tuple per layer, each holding (B, H) tensors: (h,) or, for LSTM, (h, c).
 State = tuple[tuple[torch.Tensor, ...], ...]
@@ -33,7 +34,11 @@ class RNNConfig:
     num_layers: int = 1  # stacked recurrent layers
     input: str = "onehot"  # "onehot" (x_t is a one-hot vector) or "embedding" (learned vectors)
     embedding_dim: int = 16  # size of the learned input vectors when input == "embedding"
-    dropout: float = 0.0  # dropout on the outputs of every recurrent layer, in training only
+    # Regularisation, in training only (AWD-LSTM, Merity et al. 2017); every mask is "locked":
+    # drawn once per string and batch, the same at every time step.
+    dropout: float = 0.0  # on the outputs of every recurrent layer (between layers and before the head)
+    input_dropout: float = 0.0  # drops whole symbols: a symbol's input vector is zeroed in a string
+    weight_dropout: float = 0.0  # DropConnect on the recurrent matrices W_hh, one mask per batch
 
     def __post_init__(self) -> None:
         _check_choice("cell", self.cell, CELLS)
@@ -42,8 +47,9 @@ class RNNConfig:
         for name in ("hidden_size", "num_layers", "embedding_dim"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        for name in ("dropout", "input_dropout", "weight_dropout"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ValueError(f"{name} must be in [0, 1), got {getattr(self, name)}")
 
 
 def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
@@ -58,8 +64,9 @@ class ElmanLayer(nn.Module):
     :class:`_ElmanRecurrence`, whose hand-written backward pass is plain BPTT.
     """
 
-    def __init__(self, input_size: int, hidden_size: int, nonlinearity: str) -> None:
+    def __init__(self, input_size: int, hidden_size: int, nonlinearity: str, weight_dropout: float = 0.0) -> None:
         super().__init__()
+        self.weight_dropout = weight_dropout
         self.weight_hx = nn.Parameter(torch.empty(hidden_size, input_size))
         self.weight_hh = nn.Parameter(torch.empty(hidden_size, hidden_size))
         self.bias = nn.Parameter(torch.empty(hidden_size))
@@ -75,7 +82,8 @@ class ElmanLayer(nn.Module):
         h0 = x.new_zeros(B, self.weight_hh.shape[0]) if state is None else state[0]
         projected = torch.addmm(self.bias, x.reshape(B * T, -1), self.weight_hx.t())
         projected = projected.view(B, T, -1).transpose(0, 1)  # (T, B, H)
-        out = _ElmanRecurrence.apply(projected, h0, self.weight_hh, self.nonlinearity)  # (T, B, H)
+        weight_hh = drop_connect(self.weight_hh, self.weight_dropout, self.training)
+        out = _ElmanRecurrence.apply(projected, h0, weight_hh, self.nonlinearity)  # (T, B, H)
         return out.transpose(0, 1), (out[-1],)  # (B, T, H)
 
 
@@ -118,11 +126,12 @@ class _ElmanRecurrence(torch.autograd.Function):
 class TorchLayer(nn.Module):
     """One ``torch.nn.LSTM`` or ``torch.nn.GRU`` layer with the (B, H) state convention."""
 
-    def __init__(self, cell: str, input_size: int, hidden_size: int) -> None:
+    def __init__(self, cell: str, input_size: int, hidden_size: int, weight_dropout: float = 0.0) -> None:
         super().__init__()
         module = nn.LSTM if cell == "lstm" else nn.GRU
         self.rnn = module(input_size, hidden_size, batch_first=True)
         self.is_lstm = cell == "lstm"
+        self.weight_dropout = weight_dropout
 
     def forward(
         self, x: torch.Tensor, state: tuple[torch.Tensor, ...] | None = None
@@ -130,7 +139,12 @@ class TorchLayer(nn.Module):
         torch_state = None if state is None else tuple(s.unsqueeze(0) for s in state)
         if torch_state is not None and not self.is_lstm:
             torch_state = torch_state[0]
-        out, new = self.rnn(x, torch_state)  # out: (B, T, H)
+        if self.training and self.weight_dropout > 0:
+            weights = dict(self.rnn.named_parameters())
+            weights["weight_hh_l0"] = drop_connect(weights["weight_hh_l0"], self.weight_dropout, True)
+            out, new = functional_call(self.rnn, weights, (x, torch_state))  # out: (B, T, H)
+        else:
+            out, new = self.rnn(x, torch_state)  # out: (B, T, H)
         new = new if self.is_lstm else (new,)
         return out, tuple(s.squeeze(0) for s in new)
 
@@ -163,7 +177,6 @@ class RNNLanguageModel(nn.Module):
         self.layers = nn.ModuleList(
             _make_layer(config, input_size if i == 0 else config.hidden_size) for i in range(config.num_layers)
         )
-        self.dropout = nn.Dropout(config.dropout)
         self.head = nn.Linear(config.hidden_size, vocab_size)  # W_S (with a bias)
 
     def embed(self, idx: torch.Tensor) -> torch.Tensor:
@@ -175,10 +188,13 @@ class RNNLanguageModel(nn.Module):
     def hidden(self, idx: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State]:
         """Top-layer hidden vectors (B, T, H) and the state after the last step."""
         x = self.embed(idx)  # (B, T, I)
+        if self.training and self.config.input_dropout > 0:
+            x = x * symbol_mask(idx, self.vocab_size, self.config.input_dropout).unsqueeze(-1)
         new_state = []
         for i, layer in enumerate(self.layers):
             x, layer_state = layer(x, None if state is None else state[i])  # (B, T, H)
-            x = self.dropout(x)
+            if self.training and self.config.dropout > 0:
+                x = x * locked_mask(x, self.config.dropout)
             new_state.append(layer_state)
         return x, tuple(new_state)
 
@@ -210,8 +226,48 @@ class RNNLanguageModel(nn.Module):
 
 def _make_layer(config: RNNConfig, input_size: int) -> nn.Module:
     if config.cell == "elman":
-        return ElmanLayer(input_size, config.hidden_size, config.nonlinearity)
-    return TorchLayer(config.cell, input_size, config.hidden_size)
+        return ElmanLayer(input_size, config.hidden_size, config.nonlinearity, config.weight_dropout)
+    return TorchLayer(config.cell, input_size, config.hidden_size, config.weight_dropout)
+
+
+def drop_connect(weight: torch.Tensor, p: float, training: bool) -> torch.Tensor:
+    """``weight`` with each entry zeroed with probability ``p`` (and the rest scaled by 1/(1-p)).
+
+    Examples
+    --------
+    >>> w = torch.ones(3, 3)
+    >>> drop_connect(w, 0.5, training=False) is w
+    True
+    """
+    if not training or p == 0:
+        return weight
+    return F.dropout(weight, p, training=True)
+
+
+def locked_mask(x: torch.Tensor, p: float) -> torch.Tensor:
+    """A dropout mask (B, 1, H) for ``x`` (B, T, H): one mask per string, the same at every step.
+
+    Examples
+    --------
+    >>> locked_mask(torch.ones(2, 5, 3), 0.5).shape
+    torch.Size([2, 1, 3])
+    """
+    keep = x.new_empty(x.shape[0], 1, x.shape[2]).bernoulli_(1 - p)
+    return keep / (1 - p)
+
+
+def symbol_mask(idx: torch.Tensor, vocab_size: int, p: float) -> torch.Tensor:
+    """A (B, T) mask that drops whole symbols: a symbol dropped in a string is dropped at every step.
+
+    Examples
+    --------
+    >>> idx = torch.tensor([[0, 1, 0, 1]])
+    >>> m = symbol_mask(idx, 2, 0.5)
+    >>> bool(m[0, 0] == m[0, 2]) and bool(m[0, 1] == m[0, 3])
+    True
+    """
+    keep = torch.empty(idx.shape[0], vocab_size, device=idx.device).bernoulli_(1 - p) / (1 - p)  # (B, V)
+    return keep.gather(1, idx)  # (B, T)
 
 
 def map_state(fn, state: State) -> State:

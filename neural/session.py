@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from automimic_io import write_atomic
 from neural.checkpoint import (
@@ -61,6 +62,12 @@ class Session:
     tokens_per_batch: float = 1.0  # the average: the loss of every batch is divided by it
     best_state: dict[str, torch.Tensor] = field(default_factory=dict)
     stream_state: State | None = None  # carried hidden state in the middle of a bptt epoch
+    average: AveragedModel | None = None  # the moving average of the weights (TrainConfig.ema)
+
+    @property
+    def evaluated(self) -> RNNLanguageModel:
+        """The model that is validated and saved: the weight average when there is one."""
+        return self.model if self.average is None else self.average.module
 
 
 def start_session(
@@ -112,6 +119,7 @@ def start_session(
         progress=Progress(),
         history={key: [] for key in HISTORY_KEYS},
         tokens_per_batch=_tokens_per_batch(train, train_config),
+        average=_weight_average(model, train_config.ema),
     )
     if checkpoint is None:
         torch.manual_seed(_rank_seed(seed, context.rank))  # dropout masks differ across ranks
@@ -121,6 +129,12 @@ def start_session(
             remove_temporaries(run_dir, RUN_DIR_FILES)
             _write_derived(session, save_model=session.progress.best_epoch >= 0)
     return session
+
+
+def _weight_average(model: RNNLanguageModel, decay: float) -> AveragedModel | None:
+    if decay == 0:
+        return None
+    return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=False)
 
 
 def _tokens_per_batch(train: Corpus, config: TrainConfig) -> float:
@@ -189,6 +203,8 @@ def _restore(session: Session, checkpoint: dict[str, Any]) -> None:
         session.progress = Progress.from_dict(checkpoint["progress"])
         session.history = {key: list(checkpoint["history"][key]) for key in HISTORY_KEYS}
         session.best_state = dict(checkpoint["best_state_dict"])
+        if session.average is not None:
+            session.average.load_state_dict(checkpoint["average_state_dict"])
         saved_stream = checkpoint.get("stream_state")
         device = session.context.device
         session.stream_state = None if saved_stream is None else map_state(lambda t: t.to(device), saved_stream)
@@ -230,6 +246,7 @@ def save_training(session: Session, *, save_model: bool = False) -> None:
             "kind": "training",
             "state_dict": _cpu(session.model.state_dict()),
             "best_state_dict": _cpu(session.best_state),
+            "average_state_dict": session.average and _cpu(session.average.state_dict()),
             "train_config": asdict(session.train_config),
             "val_sha256": session.val_sha256,
             "seed": session.seed,
@@ -260,7 +277,7 @@ def _model_payload(session: Session) -> dict[str, Any]:
         "kind": "model",
         "alphabet": list(session.vocabulary.alphabet),
         "model_config": asdict(session.model_config),
-        "state_dict": _cpu(session.best_state or session.model.state_dict()),
+        "state_dict": _cpu(session.best_state or session.evaluated.state_dict()),
         "history": {**session.history, "best_epoch": session.progress.best_epoch},
         "data_sha256": session.data_sha256,
     }

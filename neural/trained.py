@@ -203,48 +203,8 @@ class TrainedModel:
         >>> len(samples), samples.cut.shape
         (3, (3,))
         """
-        if alpha < 0 or math.isnan(alpha):
-            raise ValueError(f"alpha must be ≥ 0, got {alpha}")
-        generator = _generator(seed)
-        strings: list[tuple[str, ...]] = []
-        cut: list[np.ndarray] = []
-        while len(strings) < n:
-            rows = min(MAX_ROWS, n - len(strings))
-            batch_strings, batch_cut = self._sample_rows(rows, alpha, max_length, generator)
-            strings.extend(batch_strings)
-            cut.append(batch_cut)
-        return Samples(strings, np.concatenate(cut) if cut else np.zeros(0, dtype=bool))
+        return sample_strings(self, n, alpha=alpha, max_length=max_length, seed=seed)
 
-    @torch.inference_mode()
-    def _sample_rows(
-        self, rows: int, alpha: float, max_length: int, generator: torch.Generator
-    ) -> tuple[list[tuple[str, ...]], np.ndarray]:
-        """``rows`` strings, and which of them were cut at ``max_length``."""
-        eos = self.vocabulary.eos
-        tokens = torch.full((rows, 1), eos, dtype=torch.long, device=self.device)
-        state: State | None = None
-        active = torch.arange(rows)  # rows still running, in the order of the state's batch
-        symbols: list[list[int]] = [[] for _ in range(rows)]
-        cut = np.zeros(rows, dtype=bool)
-        for length in range(1, max_length + 2):  # the running rows' length after this step
-            logits, _, state = self.model(tokens, state=state, return_state=True)
-            choice = _choose(logits[:, -1].double().cpu(), alpha, generator)  # (B,)
-            running = choice != eos
-            for row, symbol in zip(active[running].tolist(), choice[running].tolist(), strict=True):
-                symbols[row].append(symbol)
-            if not running.any():
-                break
-            if length >= max_length:
-                cut[active[running].numpy()] = True
-                break
-            keep = running.nonzero().squeeze(1)
-            active, tokens = active[keep], choice[keep].unsqueeze(1).to(self.device)
-            state = select_rows(state, keep.to(self.device))
-        return [self.vocabulary.decode(s[:max_length]) for s in symbols], cut
-
-    # ------------------------------------------------------------------------------- completion
-
-    @torch.inference_mode()
     def complete(
         self, prefix: Symbols, k: int = 5, *, beam_width: int | None = None, max_length: int = 100
     ) -> list[tuple[tuple[str, ...], float]]:
@@ -258,28 +218,28 @@ class TrainedModel:
         >>> [len(c) for c, p in lm.complete("a", k=2, max_length=3)][:1]
         [0]
         """
-        width = max(k, beam_width or k)
-        eos = self.vocabulary.eos
-        inputs = torch.from_numpy(np.append(eos, self.vocabulary.encode(prefix)))
-        logits, _, state = self.model(inputs.unsqueeze(0).to(self.device), state=None, return_state=True)
-        beams: list[tuple[int, ...]] = [()]
-        scores = torch.zeros(1, dtype=torch.float64)
-        finished: list[tuple[float, tuple[int, ...]]] = []
-        for _ in range(max_length + 1):
-            total = scores[:, None] + torch.log_softmax(logits[:, -1].double().cpu(), -1)
-            finished.extend((float(s), beam) for s, beam in zip(total[:, eos], beams, strict=True))
-            finished = sorted(finished, reverse=True)[:k]
-            extend = total[:, :eos].reshape(-1)
-            best = extend.topk(min(width, extend.numel()))
-            if len(finished) == k and best.values[0] <= finished[-1][0]:
-                break
-            rows, symbols = best.indices // eos, best.indices % eos
-            beams = [beams[r] + (s,) for r, s in zip(rows.tolist(), symbols.tolist(), strict=True)]
-            scores = best.values
-            state = select_rows(state, rows.to(self.device))
-            step = symbols.unsqueeze(1).to(self.device)
-            logits, _, state = self.model(step, state=state, return_state=True)
-        return [(self.vocabulary.decode(beam), math.exp(score)) for score, beam in finished]
+        return beam_complete(self, prefix, k, beam_width=beam_width, max_length=max_length)
+
+    # --------------------------------------------------------------------------- step by step
+
+    @torch.inference_mode()
+    def step(self, tokens: torch.Tensor, state: State | None) -> tuple[torch.Tensor, State]:
+        """Feed ``tokens`` (B, T) after ``state`` (None: the start); the log-probabilities (B, V)
+        of the next symbol (float64, on the CPU) and the state after the last token.
+
+        Examples
+        --------
+        >>> lm = TrainedModel.untrained("ab", RNNConfig(hidden_size=4), seed=0)
+        >>> logp, state = lm.step(torch.tensor([[2], [2]]), None)
+        >>> tuple(logp.shape), bool(torch.allclose(logp.exp().sum(1), torch.ones(2, dtype=torch.float64)))
+        ((2, 3), True)
+        """
+        logits, _, state = self.model(tokens.to(self.device), state=state, return_state=True)
+        return torch.log_softmax(logits[:, -1].double().cpu(), -1), state
+
+    def select_state(self, state: State, rows: torch.Tensor) -> State:
+        """The rows ``rows`` of a state returned by :meth:`step` (beam search, finished samples)."""
+        return select_rows(state, rows.to(self.device))
 
     # ------------------------------------------------------------------------------ diagnostics
 
@@ -405,18 +365,76 @@ def _weights_problem(model: nn.Module, state_dict: dict[str, Any]) -> str:
     return ""
 
 
-def load(path: str | os.PathLike, *, device: str = "cpu") -> TrainedModel:
-    """Load a trained model from a ``.pt`` file or a run folder.
+def sample_strings(model, n: int, *, alpha: float, max_length: int,
+                   seed: int | torch.Generator | None) -> Samples:
+    """``n`` strings drawn step by step from ``model`` (anything with ``vocabulary``, ``step`` and
+    ``select_state``, as :class:`TrainedModel`), in batches of at most MAX_ROWS."""
+    if alpha < 0 or math.isnan(alpha):
+        raise ValueError(f"alpha must be ≥ 0, got {alpha}")
+    generator = _generator(seed)
+    strings: list[tuple[str, ...]] = []
+    cut: list[np.ndarray] = []
+    while len(strings) < n:
+        rows = min(MAX_ROWS, n - len(strings))
+        batch_strings, batch_cut = _sample_rows(model, rows, alpha, max_length, generator)
+        strings.extend(batch_strings)
+        cut.append(batch_cut)
+    return Samples(strings, np.concatenate(cut) if cut else np.zeros(0, dtype=bool))
 
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> path = pathlib.Path(tempfile.mkdtemp()) / "m.pt"
-    >>> TrainedModel.untrained("ab", RNNConfig(hidden_size=4), seed=0).save(path)
-    >>> load(path).config.hidden_size
-    4
-    """
-    return TrainedModel.load(path, device=device)
+
+def _sample_rows(
+    model, rows: int, alpha: float, max_length: int, generator: torch.Generator
+) -> tuple[list[tuple[str, ...]], np.ndarray]:
+    """``rows`` strings, and which of them were cut at ``max_length``."""
+    eos = model.vocabulary.eos
+    tokens = torch.full((rows, 1), eos, dtype=torch.long)
+    state = None
+    active = torch.arange(rows)  # rows still running, in the order of the state's batch
+    symbols: list[list[int]] = [[] for _ in range(rows)]
+    cut = np.zeros(rows, dtype=bool)
+    for length in range(1, max_length + 2):  # the running rows' length after this step
+        logp, state = model.step(tokens, state)
+        choice = _choose(logp, alpha, generator)  # (B,)
+        running = choice != eos
+        for row, symbol in zip(active[running].tolist(), choice[running].tolist(), strict=True):
+            symbols[row].append(symbol)
+        if not running.any():
+            break
+        if length >= max_length:
+            cut[active[running].numpy()] = True
+            break
+        keep = running.nonzero().squeeze(1)
+        active, tokens = active[keep], choice[keep].unsqueeze(1)
+        state = model.select_state(state, keep)
+    return [model.vocabulary.decode(s[:max_length]) for s in symbols], cut
+
+
+def beam_complete(
+    model, prefix: Symbols, k: int, *, beam_width: int | None, max_length: int
+) -> list[tuple[tuple[str, ...], float]]:
+    """The ``k`` most probable completions of ``prefix`` under ``model`` (as :func:`sample_strings`),
+    with P(completion, then end-of-string | prefix), best first; a beam of ``max(k, beam_width)``."""
+    width = max(k, beam_width or k)
+    eos = model.vocabulary.eos
+    inputs = torch.from_numpy(np.append(eos, model.vocabulary.encode(prefix)))
+    logp, state = model.step(inputs.unsqueeze(0), None)
+    beams: list[tuple[int, ...]] = [()]
+    scores = torch.zeros(1, dtype=torch.float64)
+    finished: list[tuple[float, tuple[int, ...]]] = []
+    for _ in range(max_length + 1):
+        total = scores[:, None] + logp
+        finished.extend((float(s), beam) for s, beam in zip(total[:, eos], beams, strict=True))
+        finished = sorted(finished, reverse=True)[:k]
+        extend = total[:, :eos].reshape(-1)
+        best = extend.topk(min(width, extend.numel()))
+        if len(finished) == k and best.values[0] <= finished[-1][0]:
+            break
+        rows, symbols = best.indices // eos, best.indices % eos
+        beams = [beams[r] + (s,) for r, s in zip(rows.tolist(), symbols.tolist(), strict=True)]
+        scores = best.values
+        state = model.select_state(state, rows)
+        logp, state = model.step(symbols.unsqueeze(1), state)
+    return [(model.vocabulary.decode(beam), math.exp(score)) for score, beam in finished]
 
 
 def length_groups(lengths: np.ndarray, *, max_tokens: int, max_rows: int = MAX_ROWS) -> Iterator[np.ndarray]:
@@ -453,11 +471,10 @@ def _softmax64(head: nn.Linear, hidden: torch.Tensor) -> np.ndarray:
         return np.ascontiguousarray(probabilities.cpu().numpy().T)  # (B, [T,] V)
 
 
-def _choose(logits: torch.Tensor, alpha: float, generator: torch.Generator) -> torch.Tensor:
-    """Sample one index per row with probability ∝ softmax(logits)^alpha."""
+def _choose(logp: torch.Tensor, alpha: float, generator: torch.Generator) -> torch.Tensor:
+    """Sample one index per row with probability ∝ exp(logp)^alpha (``logp``: (B, V) log-probabilities)."""
     if math.isinf(alpha):
-        return logits.argmax(dim=-1)
-    logp = torch.log_softmax(logits, dim=-1)  # (B, V)
+        return logp.argmax(dim=-1)
     if alpha == 0:
         weights = torch.isfinite(logp).double()
     else:

@@ -161,6 +161,8 @@ def _train_step(session: Session, batch: Batch, lr: float) -> tuple[float, float
     clip = session.train_config.clip or math.inf
     norm = torch.nn.utils.clip_grad_norm_(session.model.parameters(), clip)
     session.optimizer.step()
+    if session.average is not None:
+        session.average.update_parameters(session.model)
     return loss.item(), norm.item()
 
 
@@ -210,7 +212,7 @@ def _record_best(session: Session, bits: float) -> bool:
     progress = session.progress
     if bits < progress.best - session.train_config.min_delta:
         progress.best, progress.best_epoch, progress.bad_epochs = bits, progress.epoch, 0
-        session.best_state = {k: v.detach().clone() for k, v in session.model.state_dict().items()}
+        session.best_state = {k: v.detach().clone() for k, v in session.evaluated.state_dict().items()}
         return True
     progress.bad_epochs += 1
     return False
@@ -223,11 +225,11 @@ def _validate(session: Session) -> float:
     device, carried = session.context.device, session.train_config.bptt is not None
     nats = tokens = 0.0
     state = None
-    session.model.eval()
+    model = session.evaluated.eval()
     with torch.no_grad():
         for batch in session.batches.validation:
             inputs, targets = batch.inputs.to(device), batch.targets.to(device)
-            _, loss, state = session.model(inputs, targets, state=state, return_state=True)
+            _, loss, state = model(inputs, targets, state=state, return_state=True)
             state = state if carried else None
             nats += loss.item() * batch.tokens
             tokens += batch.tokens
