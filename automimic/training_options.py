@@ -50,7 +50,9 @@ OPTIONS = (
     Option(MODEL, "num_layers", "recurrent layers", "--layers"),
     Option(MODEL, "input", "onehot or embedding"),
     Option(MODEL, "embedding_dim", "size of learned input vectors"),
-    Option(MODEL, "dropout", "dropout after every recurrent layer, the top one included (training only)"),
+    Option(MODEL, "dropout", "locked dropout after every recurrent layer, the top one included (training only)"),
+    Option(MODEL, "input_dropout", "drop whole symbols of a string from the input (training only)"),
+    Option(MODEL, "weight_dropout", "DropConnect on the recurrent weights W_hh (training only)"),
     Option(TRAINING, "epochs", "maximum epochs"),
     Option(TRAINING, "lr", "Adam learning rate"),
     Option(TRAINING, "schedule", "constant, cosine or plateau"),
@@ -64,6 +66,7 @@ OPTIONS = (
     Option(TRAINING, "eval_batch_size", "strings per batch when validating"),
     Option(TRAINING, "precision", "fp32, or bf16: training steps autocast to bfloat16 (refused where the "
                                   "device or cell cannot)"),
+    Option(TRAINING, "ema", "decay per step of a moving average of the weights, which is validated and saved (0: off)"),
 )
 
 

@@ -7,9 +7,9 @@ Next-symbol distributions have the columns ``alphabet + ("$",)``.
 from neural.checkpoint import CheckpointError
 from neural.config import TrainConfig
 from neural.distributed import resolve_device
-from neural.model import RNNConfig, RNNLanguageModel
 from neural.ensemble import Ensemble
 from neural.loading import load
+from neural.model import RNNConfig, RNNLanguageModel
 from neural.trained import Samples, TrainedModel
 from neural.training import TrainingDiverged, TrainingInterrupted, train
 from neural.vocab import EOS, CorpusError, Vocabulary, infer_alphabet

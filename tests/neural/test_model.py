@@ -106,3 +106,33 @@ def test_loss_decreases():
 def test_bad_config(field, value):
     with pytest.raises(ValueError, match=field):
         RNNConfig(**{field: value})
+
+
+@pytest.mark.parametrize("cell", ["elman", "lstm", "gru"])
+def test_regularisation_acts_in_training_only(cell):
+    torch.manual_seed(0)
+    config = RNNConfig(cell=cell, hidden_size=8, dropout=0.5, input_dropout=0.5, weight_dropout=0.5)
+    model = RNNLanguageModel(config, vocab_size=4)
+    idx = torch.randint(0, 4, (5, 7))
+    model.eval()
+    first, second = model(idx)[0], model(idx)[0]
+    torch.testing.assert_close(first, second)
+    model.train()
+    assert not torch.allclose(model(idx)[0], model(idx)[0])
+
+
+def test_locked_dropout_keeps_one_mask_for_every_step():
+    torch.manual_seed(0)
+    model = RNNLanguageModel(RNNConfig(hidden_size=16, dropout=0.5), vocab_size=3).train()
+    h, _ = model.hidden(torch.zeros(4, 6, dtype=torch.long))
+    dropped = h == 0  # (B, T, H): a unit dropped at one step is dropped at every step
+    assert dropped.any() and bool((dropped == dropped[:, :1]).all())
+
+
+def test_weight_dropout_masks_the_recurrent_matrix_and_its_gradient():
+    torch.manual_seed(0)
+    model = RNNLanguageModel(RNNConfig(cell="elman", hidden_size=8, weight_dropout=0.5), vocab_size=3).train()
+    _, loss = model(torch.randint(0, 3, (4, 5)), torch.randint(0, 3, (4, 5)))
+    loss.backward()
+    grad = model.layers[0].weight_hh.grad
+    assert (grad == 0).float().mean() > 0.3  # dropped entries get no gradient

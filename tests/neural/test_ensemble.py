@@ -1,0 +1,60 @@
+"""Ensembles: the average of the members' distributions, a language model like any other."""
+
+import numpy as np
+import pytest
+import torch
+
+import neural
+from neural import Ensemble, RNNConfig, TrainedModel
+
+CONFIG = RNNConfig(hidden_size=6)
+STRINGS = [(), ("a",), ("a", "b"), ("b", "b", "a")]
+
+
+def _members(*seeds):
+    return [TrainedModel.untrained("ab", CONFIG, seed=s) for s in seeds]
+
+
+def test_ensemble_of_identical_models_equals_the_model():
+    (member,) = _members(0)
+    ensemble = Ensemble([member, member, member])
+    # float32 logits, made float64 by two different kernels: equal to ~1e-9
+    np.testing.assert_allclose(ensemble.log_probability(STRINGS), member.log_probability(STRINGS), rtol=1e-7)
+    for ours, theirs in zip(ensemble.prefix_distributions(STRINGS), member.prefix_distributions(STRINGS), strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+    ours, theirs = ensemble.complete(("a",), k=3), member.complete(("a",), k=3)
+    assert [c for c, _ in ours] == [c for c, _ in theirs]
+    assert [p for _, p in ours] == pytest.approx([p for _, p in theirs], rel=1e-12)
+    assert ensemble.sample(20, seed=3) == member.sample(20, seed=3)
+
+
+def test_ensemble_distributions_are_the_mean_and_sum_to_one():
+    members = _members(0, 1, 2)
+    ensemble = Ensemble(members)
+    mean = np.mean([m.next_symbol_distribution(STRINGS) for m in members], axis=0)
+    np.testing.assert_allclose(ensemble.next_symbol_distribution(STRINGS), mean)
+    for rows in ensemble.prefix_distributions(STRINGS):
+        np.testing.assert_allclose(rows.sum(axis=1), 1.0)
+    logp, _ = ensemble.step(torch.tensor([[2], [2]]), None)
+    np.testing.assert_allclose(logp.exp().sum(dim=1).numpy(), 1.0)
+
+
+def test_ensemble_log_probability_multiplies_the_averaged_steps():
+    members = _members(0, 1)
+    ensemble = Ensemble(members)
+    rows = np.mean([m.prefix_distributions([("a", "b")])[0] for m in members], axis=0)
+    expected = np.log(rows[0, 0]) + np.log(rows[1, 1]) + np.log(rows[2, 2])
+    assert ensemble.log_probability([("a", "b")])[0] == pytest.approx(expected, rel=1e-12)
+
+
+def test_ensemble_save_and_load_round_trip(tmp_path):
+    ensemble = Ensemble(_members(0, 1))
+    ensemble.save(tmp_path / "e.pt")
+    loaded = neural.load(tmp_path / "e.pt")
+    assert isinstance(loaded, Ensemble) and len(loaded.members) == 2
+    np.testing.assert_allclose(loaded.log_probability(STRINGS), ensemble.log_probability(STRINGS))
+
+
+def test_ensemble_refuses_members_over_different_alphabets():
+    with pytest.raises(ValueError, match="one alphabet"):
+        Ensemble([TrainedModel.untrained("ab", CONFIG, seed=0), TrainedModel.untrained("abc", CONFIG, seed=0)])
