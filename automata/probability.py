@@ -27,6 +27,7 @@ from .strings import (
 
 SMALL_BATCH = 16  # batches up to this size walk string by string (see _per_string)
 EAGER_MOVES = 1 << 16  # walk tables with more moves than this build a state's row on first visit
+RESCALE = 1e-30  # a forward vector whose mass falls below this is rescaled (see _forward_last)
 
 
 def _require_probabilistic(a: Automaton) -> None:
@@ -166,14 +167,10 @@ def _walked(a: Automaton, string: StringLike, ending: str) -> float | np.ndarray
 
 def _walk_forward(a: Automaton, chunk: Chunk) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
     transition = dense_transition(a)
-    n_symbols = len(a.alphabet)
     n, steps = chunk.codes.shape
     vector = np.tile(a.initial / a.initial.sum(), (n, 1))  # (n, S)
     log_prefix = np.zeros(n)
-    # per step, the rows sorted by symbol (padding, -1, first), and where each symbol's run ends
-    small = chunk.codes.astype(np.int16) if n_symbols < 1 << 15 else chunk.codes  # radix sort
-    by_symbol = np.argsort(small, axis=0, kind="stable")
-    ends = np.cumsum(_symbol_counts(chunk.codes, n_symbols), axis=1)
+    by_symbol, ends = _symbol_runs(chunk, len(a.alphabet))
     moved = np.empty_like(vector)
     for t in range(steps + 1):
         yield t, vector, log_prefix
@@ -182,16 +179,71 @@ def _walk_forward(a: Automaton, chunk: Chunk) -> Iterator[tuple[int, np.ndarray,
         k = chunk.at_least(t + 1)
         rows = by_symbol[n - k :, t]  # the running rows, grouped by their symbol
         current = vector[rows]
-        begin = 0
-        for symbol, end in enumerate(ends[t].tolist()):
-            if end > begin:
-                np.matmul(current[begin:end], transition[symbol], out=moved[begin:end])
-            begin = end
+        _move(current, transition, ends[t], out=moved[:k])
         total = moved[:k].sum(axis=1)
         with np.errstate(divide="ignore"):
             log_prefix[rows] += np.log(total)
         total[total == 0] = 1.0
         vector[rows] = np.divide(moved[:k], total[:, None], out=current)
+
+
+def _forward_last(a: Automaton, chunk: Chunk) -> tuple[np.ndarray, np.ndarray]:
+    """Every row's normalised forward vector (n, S) and log prefix probability (n,) after its
+    whole string: :func:`_walk_forward` without the steps in between.
+
+    Fewer passes over the vectors: a vector is rescaled only once its mass falls below RESCALE
+    (the log of each factor is kept), and the running rows stay in the order of the last step's
+    symbols, read from there by position; a row's vector is put back by row when its string ends.
+    """
+    transition = dense_transition(a)
+    n, steps = chunk.codes.shape
+    n_states = len(a.states)
+    final = np.tile(a.initial / a.initial.sum(), (n, 1))  # (n, S) by row
+    log_scale = np.zeros(n)
+    by_symbol, ends = _symbol_runs(chunk, len(a.alphabet))
+    gathered, moved = np.empty((2, n, n_states))
+    current, where, positions, ones = final, np.arange(n), np.arange(n), np.ones(n_states)
+    for t in range(steps):
+        k = chunk.at_least(t + 1)
+        rows = by_symbol[n - k :, t]  # the running rows, grouped by their symbol
+        np.take(current, where[rows], axis=0, out=gathered[:k], mode="clip")
+        current = _move(gathered[:k], transition, ends[t], out=moved[:k])
+        total = current @ ones
+        low = np.flatnonzero(total < RESCALE)
+        if low.size:
+            with np.errstate(divide="ignore"):
+                log_scale[rows[low]] += np.log(total[low])
+            current[low] /= np.where(total[low] > 0, total[low], 1.0)[:, None]
+        where[rows] = positions[:k]
+        ending = np.flatnonzero(rows >= chunk.at_least(t + 2))
+        final[rows[ending]] = current[ending]
+    moved_rows = slice(0, chunk.at_least(1))  # the empty strings keep the start distribution
+    total = final[moved_rows] @ ones
+    with np.errstate(divide="ignore"):
+        log_scale[moved_rows] += np.log(total)
+    total[total == 0] = 1.0
+    final[moved_rows] /= total[:, None]
+    return final, log_scale
+
+
+def _symbol_runs(chunk: Chunk, n_symbols: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per step, the rows sorted by their symbol (padding, -1, first), and where each symbol's
+    run of rows ends: (n, T) and (T, A)."""
+    small = chunk.codes.astype(np.int16) if n_symbols < 1 << 15 else chunk.codes  # radix sort
+    return (np.argsort(small, axis=0, kind="stable"),
+            np.cumsum(_symbol_counts(chunk.codes, n_symbols), axis=1))
+
+
+def _move(vectors: np.ndarray, transition: np.ndarray, ends: np.ndarray,
+          out: np.ndarray) -> np.ndarray:
+    """``out``: each run of ``vectors`` (grouped by symbol, runs ending at ``ends``) times its
+    symbol's transition matrix."""
+    begin = 0
+    for symbol, end in enumerate(ends.tolist()):
+        if end > begin:
+            np.matmul(vectors[begin:end], transition[symbol], out=out[begin:end])
+        begin = end
+    return out
 
 
 def _symbol_counts(codes: np.ndarray, n_symbols: int) -> np.ndarray:
@@ -229,8 +281,7 @@ def _per_string(a: Automaton, strings: Sequence[StringLike], ending: str) -> np.
     width = len(a.alphabet) + 1
     result = np.empty((len(strings), width)) if ending == "next" else np.empty(len(strings))
     for chunk in encode_chunks(a, strings):
-        # the last step holds every row's state after its whole string
-        _, state, log_prefix = deque(_walk(a, chunk), maxlen=1)[0]
+        state, log_prefix = _last(a, chunk)
         if ending == "stop":
             result[chunk.order] = log_prefix + _stop_log_probability(a, state)
         elif ending == "prefix":
@@ -238,6 +289,14 @@ def _per_string(a: Automaton, strings: Sequence[StringLike], ending: str) -> np.
         else:
             result[chunk.order] = _checked_distribution(a, strings, chunk.order, state, log_prefix)
     return result
+
+
+def _last(a: Automaton, chunk: Chunk) -> tuple[np.ndarray, np.ndarray]:
+    """Every row's state and log prefix probability after its whole string (see :func:`_walk`)."""
+    if a.is_deterministic:
+        _, state, log_prefix = deque(_walk_table(a, chunk), maxlen=1)[0]  # the last step
+        return state, log_prefix
+    return _forward_last(a, chunk)
 
 
 def _checked_distribution(a: Automaton, strings: Sequence[StringLike], rows: np.ndarray,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import itertools
 import math
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -112,6 +113,23 @@ def test_pfa_probability_matches_an_independent_forward_algorithm(case):
     a, strings = case
     expected = np.array([forward_probability(a, w) for w in strings])
     assert np.allclose(am.probability(a, strings), expected, rtol=1e-9, atol=1e-300)
+
+
+@settings(max_examples=40)
+@given(pfas(max_states=4).flatmap(
+    lambda a: st.tuples(st.just(a), st.lists(strings_over(a.alphabet, max_length=12), min_size=1,
+                                             max_size=6))),
+       st.sampled_from([2.0, 1e-3]))
+def test_rescaled_forward_vectors_keep_every_probability(case, rescale):
+    # 2.0: every step rescales (a mass never exceeds 1); 1e-3: some steps do, after a few symbols
+    a, strings = case
+    expected = np.array([forward_probability(a, w) for w in strings])
+    with mock.patch.object(engine, "RESCALE", rescale):
+        assert np.allclose(am.probability(a, strings), expected, rtol=1e-9, atol=1e-300)
+        possible = [w for w, p in zip(strings, expected, strict=True) if p > 0]
+        if possible:
+            rows = [table[-1] for table in am.prefix_distributions(a, possible)]
+            assert np.allclose(am.next_symbol_distribution(a, possible), rows, rtol=1e-9, atol=1e-12)
 
 
 @settings(max_examples=20)
