@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from neural.model import RNNConfig, RNNLanguageModel, State, select_rows
 from neural.vocab import Symbols, Vocabulary
 
 MAX_ROWS = 2000  # strings per forward pass (and per sampling batch)
+MAX_GRADIENT_PAIRS = 5000  # pairs (t, k) the gradient flow measures: a few s on one CPU core
 # Floats of hidden vectors per layer and forward pass (tokens × hidden size): the gate
 # activations of an LSTM (4×) then stay near 16 MiB; larger arrays cost page faults.
 MAX_ACTIVATIONS = 2**20
@@ -268,12 +269,17 @@ class TrainedModel:
                     result[i][name] = array
         return result
 
-    def gradient_flow(self, strings: Sequence[Symbols], *, max_distance: int | None = None) -> np.ndarray:
+    def gradient_flow(self, strings: Sequence[Symbols], *, max_distance: int | None = None,
+                      max_pairs: int = MAX_GRADIENT_PAIRS,
+                      progress: Callable[[int, int], None] | None = None) -> np.ndarray:
         """Mean spectral norm of ∂s_t/∂s_k as a function of the distance d = t − k.
 
         ``s_t`` is the whole recurrent state after t symbols (every layer; ``(h, c)`` for
-        LSTMs). Entry d averages over all pairs at distance d in all strings (entry 0 is 1,
-        NaN where no string is long enough). Vanishing gradients show as a fast decay.
+        LSTMs). Entry d averages over the pairs at distance d in all strings (entry 0 is 1, NaN
+        where no string is long enough): every pair when the strings hold at most ``max_pairs``
+        pairs (t, k), else the pairs of every m-th end point t, m chosen to stay near
+        ``max_pairs``. Vanishing gradients show as a fast decay. ``progress(done, total)`` is
+        called after each group of strings, in strings.
 
         Examples
         --------
@@ -284,14 +290,21 @@ class TrainedModel:
         corpus = Corpus.encode(self.vocabulary, strings)
         longest = int(corpus.lengths.max(initial=0))
         distance = longest if max_distance is None else max_distance
+        stride = gradient_stride(corpus.lengths, distance, max_pairs)
         sums, counts = np.zeros(distance + 1), np.zeros(distance + 1)
         per_layer = 2 if self.config.cell == "lstm" else 1
         state_size = per_layer * self.config.num_layers * self.config.hidden_size
-        max_tokens = max(1, 2**22 // state_size**2)  # one-step Jacobians (tokens, S, S) ≤ 16 MiB
-        for _, inputs in self._inputs_by_length(corpus, max_tokens):
-            group_sums, group_counts = gradient_flow(self.model, inputs, distance)
-            sums += group_sums
-            counts += group_counts
+        max_tokens = max(1, 2**24 // state_size**2)  # one-step Jacobians (tokens, S, S) ≤ 64 MiB
+        done = 0
+        for chunk in padded_chunks(corpus.lengths, max_tokens=max_tokens):
+            inputs = corpus.pad(chunk, eos=self.vocabulary.eos, pad=self.vocabulary.eos).inputs
+            chunk_sums, chunk_counts = gradient_flow(self.model, inputs.to(self.device), distance,
+                                                     lengths=corpus.lengths[chunk], stride=stride)
+            sums += chunk_sums
+            counts += chunk_counts
+            done += len(chunk)
+            if progress is not None:
+                progress(done, len(corpus.lengths))
         with np.errstate(invalid="ignore"):
             return sums / counts
 
@@ -452,6 +465,36 @@ def length_groups(lengths: np.ndarray, *, max_tokens: int, max_rows: int = MAX_R
     for group in np.split(order, boundaries):
         rows = max(1, min(max_rows, max_tokens // (int(lengths[group[0]]) + 1)))
         yield from np.array_split(group, -(-len(group) // rows))
+
+
+def padded_chunks(lengths: np.ndarray, *, max_tokens: int) -> Iterator[np.ndarray]:
+    """Indices of strings by length, in chunks of at most ``max_tokens`` padded inputs (rows ×
+    (longest + 1)); a longer string alone.
+
+    >>> [c.tolist() for c in padded_chunks(np.array([3, 1, 2, 9]), max_tokens=8)]
+    [[1, 2], [0], [3]]
+    """
+    chunk: list[int] = []
+    for i in np.argsort(lengths, kind="stable"):
+        if chunk and (len(chunk) + 1) * (int(lengths[i]) + 1) > max_tokens:
+            yield np.array(chunk)
+            chunk = []
+        chunk.append(int(i))
+    if chunk:
+        yield np.array(chunk)
+
+
+def gradient_stride(lengths: np.ndarray, max_distance: int, max_pairs: int) -> int:
+    """Every how many end points t the gradient flow measures, so that the pairs (t, k) with
+    t − k ≤ ``max_distance`` in strings of ``lengths`` stay near ``max_pairs`` (1: all).
+
+    >>> gradient_stride(np.array([3, 4]), 10, 100), gradient_stride(np.array([200] * 50), 200, 20000)
+    (1, 51)
+    """
+    n = lengths.astype(np.int64)
+    near = np.minimum(n, max_distance)  # pairs ending at the last max_distance end points
+    pairs = int((near * (near + 1) // 2 + (n - near) * max_distance).sum())
+    return max(1, -(-pairs // max_pairs))
 
 
 def _softmax64(head: nn.Linear, hidden: torch.Tensor) -> np.ndarray:

@@ -7,6 +7,8 @@ import argparse
 import math
 import os
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
 
@@ -43,7 +45,10 @@ PLOT_FORMATS = (".png", ".svg", ".pdf")
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``train``, ``generate`` and ``gradients`` to the command line."""
     _add_train(subparsers)
-    generate = subparsers.add_parser("generate", help="sample strings from a trained RNN")
+    generate = subparsers.add_parser(
+        "generate", help="sample strings from a trained RNN",
+        description="Sample strings from the RNN of a run folder (or a model file), one a "
+                    "line; --alpha sharpens (> 1) or flattens (< 1) its distribution.")
     generate.add_argument("run", metavar="RUN", help="a run folder or a model file")
     generate.add_argument("-n", type=count, default=10, help="how many strings (10)")
     generate.add_argument("--alpha", type=inverse_temperature, default=1.0, help="inverse temperature (1)")
@@ -51,8 +56,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     generate.add_argument("--max-length", type=count, default=1000, help="cut strings there (1000)")
     generate.set_defaults(handler=run_generate)
     gradients = subparsers.add_parser(
-        "gradients", help="plot the gradient flow through time and the gradient-norm history"
-    )
+        "gradients", help="plot the gradient flow through time and the gradient-norm history",
+        description="Plot how far back gradients reach in the RNN of a run: the mean norm of "
+                    "∂s_t/∂s_k by distance t − k on strings it samples (vanishing gradients "
+                    "decay fast), beside the gradient norms seen in training.")
     gradients.add_argument("run", metavar="RUN", help="a run folder")
     gradients.add_argument("-o", "--out", required=True, help="the plot (png, svg or pdf)")
     gradients.add_argument("-n", type=positive, default=50, help="strings to measure (50)")
@@ -331,8 +338,13 @@ def run_gradients(args: argparse.Namespace) -> int:
     out = Path(args.out)
     _check_plot_path(out)
     model = load_run(args.run)
+    _say(f"sampling {args.n} strings from the model")
     strings = [s for s in model.sample(args.n, seed=args.seed, max_length=200) if s]
-    flow = model.gradient_flow(strings) if strings else np.ones(1)
+    _say(f"measuring the gradient flow through {len(strings)} strings "
+         f"({sum(map(len, strings))} symbols)")
+    flow = model.gradient_flow(strings, progress=_every_second(
+        lambda done, total: _say(f"gradient flow: {done}/{total} strings"))) if strings \
+        else np.ones(1)
     norms = model.history.get("grad_norm", [])
     figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
     try:
@@ -356,6 +368,31 @@ def run_gradients(args: argparse.Namespace) -> int:
     write_atomic(out, image.getvalue())
     print(f"wrote {out}")
     return 0
+
+
+def _say(message: str) -> None:
+    print(f"automimic: {message}", file=sys.stderr)
+
+
+def _every_second(report: Callable[[int, int], None]) -> Callable[[int, int], None]:
+    """``report(done, total)`` at most once a second, and always at the end.
+
+    >>> seen = []
+    >>> tick = _every_second(lambda done, total: seen.append(done))
+    >>> for done in (1, 2, 3):
+    ...     tick(done, 3)
+    >>> seen
+    [3]
+    """
+    last = time.monotonic()
+
+    def tick(done: int, total: int) -> None:
+        nonlocal last
+        if done == total or time.monotonic() - last >= 1.0:
+            last = time.monotonic()
+            report(done, total)
+
+    return tick
 
 
 def _check_plot_path(out: Path) -> None:

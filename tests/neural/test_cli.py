@@ -72,9 +72,13 @@ def test_generate_notes_the_strings_cut_at_max_length(run, capsys):
     assert capsys.readouterr().err == ""
 
 
-def test_gradients_plot(run, tmp_path):
+def test_gradients_plot_says_what_it_measures(run, tmp_path, capsys):
     assert main(["gradients", str(run), "-o", str(tmp_path / "g.png"), "-n", "5"]) == 0
     assert (tmp_path / "g.png").read_bytes()[:4] == b"\x89PNG"
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == "automimic: sampling 5 strings from the model"
+    assert lines[1].startswith("automimic: measuring the gradient flow through ")
+    assert lines[-1].startswith("automimic: gradient flow: ") and lines[-1].endswith(" strings")
 
 
 def test_bad_corpus_and_bad_run(tmp_path, capsys):

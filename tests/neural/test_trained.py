@@ -90,6 +90,34 @@ def test_gradient_flow(model):
     assert np.all(flow[1:5] > 0) and np.all(np.isnan(flow[5:]))
 
 
+def test_gradient_flow_matches_the_exact_norms_of_every_pair(model):
+    from neural.data import Corpus
+    from neural.diagnostics import _step_jacobians
+
+    strings = ["abab", "ba", "aabbab"]
+    flow = model.gradient_flow(strings)
+    sums, counts = np.zeros(7), np.zeros(7)
+    for string in strings:  # the reference: every product, one string at a time, exact norms
+        corpus = Corpus.encode(model.vocabulary, [string])
+        inputs = corpus.pad(np.array([0]), eos=model.vocabulary.eos, pad=model.vocabulary.eos)
+        steps = _step_jacobians(model.model, inputs.inputs)[0].double().numpy()  # (n, S, S)
+        pairs = [(k, t) for k in range(len(string)) for t in range(k + 1, len(string) + 1)]
+        for k, t in pairs:  # ∂s_t/∂s_k = J_t ... J_{k+1}, J_j = steps[j - 1]
+            jacobians = [steps[j - 1] for j in range(t, k, -1)]
+            product = jacobians[0] if len(jacobians) == 1 else np.linalg.multi_dot(jacobians)
+            sums[t - k] += np.linalg.norm(product, 2)
+            counts[t - k] += 1
+    assert np.allclose(flow[1:], sums[1:] / counts[1:], rtol=1e-3)
+
+
+def test_gradient_flow_bounds_its_work_and_reports_progress():
+    model = TrainedModel.untrained(("a", "b"), RNNConfig(cell="gru", hidden_size=8), seed=0)
+    seen = []
+    flow = model.gradient_flow(["ab" * 30] * 4, max_pairs=100,
+                               progress=lambda done, total: seen.append((done, total)))
+    assert seen[-1] == (4, 4) and np.all(np.isfinite(flow)) and flow.shape == (61,)
+
+
 def test_sigmoid_elman_gradients_vanish():
     model = TrainedModel.untrained(("a", "b"), RNNConfig(cell="elman", nonlinearity="sigmoid",
                                                         hidden_size=8), seed=0)
