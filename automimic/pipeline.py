@@ -132,10 +132,14 @@ def run(path: Path, out: Path, options: RunOptions, *, force: bool = False, quie
     from compare.verdict import assumptions
 
     started = time.perf_counter()
+
+    def detail(message: str) -> None:  # a step within a stage
+        say(f"      {message}")
+
     say(f"[1/7] validating {path}")
     truth = am.load(path)
     for text in assumptions(truth.kind, truth.name or Path(path).name):
-        say(f"      note: {text}")
+        detail(f"note: {text}")
     # bad options fail before any file is written
     model_config = neural.RNNConfig(**options.model)
     train_config = neural.TrainConfig(**options.training)
@@ -147,11 +151,11 @@ def run(path: Path, out: Path, options: RunOptions, *, force: bool = False, quie
     record = {**source_record(path), **asdict(options)}
     resuming = prepare_folder(out, record, force=force)
     if resuming:
-        say(f"      resuming the run in {out} (same automaton and settings)")
+        detail(f"resuming the run in {out} (same automaton and settings)")
     write_atomic(out / "automaton.yaml", read_bytes(path))
     write_atomic(out / RUN_FILE, json.dumps(record, indent=2) + "\n")
     say(f"[2/7] drawing the automaton ({len(truth.states)} states)")
-    say(f"      {_render(truth, out)}")
+    detail(_render(truth, out))
     seeds = stage_seeds(options.seed)
     train, val, test = _corpora(truth, out, options, seeds, resuming, say)
     say(f"[4/7] training the RNN ({_describe(options)})")
@@ -165,12 +169,13 @@ def run(path: Path, out: Path, options: RunOptions, *, force: bool = False, quie
         train=train, val=val, n_samples=options.n_samples, seed=seeds["samples"],
         history=model.history, config={"run": record, "seeds": seeds,
                                        "model": asdict(model.config)},
-        progress=lambda message: say(f"      {message}"))
+        progress=detail)
     say("[6/7] looking inside the RNN: probes, cells, extracted automaton")
-    inspection = inspect_model(truth, model, seed=seeds["inside"])
+    inspection = inspect_model(truth, model, seed=seeds["inside"], progress=detail)
     say("[7/7] writing metrics.json, inspect.json and report.html")
     write_metrics(comparison, out / "metrics.json")
     write_atomic(out / "inspect.json", json.dumps(inside_json(inspection), indent=2) + "\n")
+    detail("drawing the report's figures and automata")
     write_report(comparison, out / "report.html", inspection=inspection)
     say(f"done in {time.perf_counter() - started:.1f} s")
     return comparison

@@ -106,6 +106,9 @@ def test_run_end_to_end_then_resume_force_and_compare(capsys, tiny, tmp_path):
     assert code == 0, err
     for stage in ("[1/7]", "[2/7]", "[3/7]", "[4/7]", "[5/7]", "[6/7]", "[7/7]"):
         assert stage in stdout
+    inside, writing = stdout.split("[6/7]")[1].split("[7/7]")
+    assert "      reading the hidden states" in inside and "      extracting" in inside
+    assert "      drawing the report's figures" in writing
     assert f"report: {out / 'report.html'}" in stdout
     for name in ("metrics.json", "inspect.json", "report.html", "model.pt", "train.txt",
                  "val.txt", "test.txt", "run.json", "automaton.yaml"):
