@@ -215,8 +215,8 @@ def _forward_last(a: Automaton, chunk: Chunk) -> tuple[np.ndarray, np.ndarray]:
                 log_scale[rows[low]] += np.log(total[low])
             current[low] /= np.where(total[low] > 0, total[low], 1.0)[:, None]
         where[rows] = positions[:k]
-        ending = np.flatnonzero(rows >= chunk.at_least(t + 2))
-        final[rows[ending]] = current[ending]
+        ending = np.arange(chunk.at_least(t + 2), k)  # the rows whose string ends here
+        final[ending] = current[where[ending]]
     moved_rows = slice(0, chunk.at_least(1))  # the empty strings keep the start distribution
     total = final[moved_rows] @ ones
     with np.errstate(divide="ignore"):
@@ -241,7 +241,7 @@ def _move(vectors: np.ndarray, transition: np.ndarray, ends: np.ndarray,
     begin = 0
     for symbol, end in enumerate(ends.tolist()):
         if end > begin:
-            np.matmul(vectors[begin:end], transition[symbol], out=out[begin:end])
+            np.dot(vectors[begin:end], transition[symbol], out=out[begin:end])
         begin = end
     return out
 
