@@ -18,7 +18,7 @@ import scipy.sparse as sparse
 import scipy.sparse.csgraph as csgraph
 import scipy.sparse.linalg as sparse_linalg
 
-from .core import Automaton, dense_transition, symbol_matrix
+from .core import Automaton, dense_transition, reachable_states, symbol_matrix
 from .errors import AutomatonError, SizeLimitError
 from .probability import _require_probabilistic
 
@@ -140,6 +140,70 @@ def expected_visits(a: Automaton) -> np.ndarray:
         visits.flags.writeable = False
         _VISITS[a] = visits
     return visits
+
+
+TOTAL_TOLERANCE = 1e-6  # |Σₓ P(x) − 1| accepted by check_distribution
+NEGLIGIBLE_EXIT = 1e-9  # a cycle that each state leaves with less probability never stops
+MAX_EXPECTED_LENGTH = 1e9
+
+
+def check_distribution(a: Automaton, *, tolerance: float = TOTAL_TOLERANCE) -> None:
+    """Raise :class:`AutomatonError`, naming the state at fault, unless the probabilistic
+    automaton ``a`` is a distribution over finite strings as a whole.
+
+    Each state's sum is checked on construction (to 1e-6), but along a long string the
+    shortfalls add up. Checked here: no reachable cycle of states keeps more than 1 − 1e-9 of
+    the probability inside in each of its states (stopping impossible or numerically
+    negligible), the expected length is finite (at most 1e9), and the total probability
+    Σₓ P(x) = Σ_s visits(s) · final(s) is 1 within ``tolerance``.
+
+    >>> leaky = Automaton(kind="pdfa", alphabet=("a",), states=("s",), initial=[1.0],
+    ...                   final=[1e-9], next_state=[[0]], symbol_prob=[[0.999999]])
+    >>> check_distribution(leaky)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    automata.errors.AutomatonError: state 's': the strings' total probability is 0.001, not 1 ...
+    """
+    _require_probabilistic(a)
+    _check_cycles(a)
+    visits = expected_visits(a)
+    sums = symbol_matrix(a).sum(axis=1) + a.final
+    length = float(visits @ (sums - a.final))
+    if length > MAX_EXPECTED_LENGTH:
+        s = int(np.argmax(visits))
+        raise AutomatonError(f"state {a.states[s]!r}: the strings pass here {visits[s]:.3g} "
+                             f"times on average (expected length {length:.3g}, limit "
+                             f"{MAX_EXPECTED_LENGTH:.0e}): stopping is numerically negligible",
+                             state=a.states[s])
+    total = float(visits @ a.final)
+    if abs(total - 1) > tolerance:
+        lost = visits * (1 - sums)  # Σ_s lost(s) = 1 − total
+        s = int(np.argmax(np.abs(lost)))
+        raise AutomatonError(
+            f"state {a.states[s]!r}: the strings' total probability is {total:.9g}, not 1 "
+            f"(tolerance {tolerance:g}): this state's sum {sums[s]:.9g}, met {visits[s]:.3g} "
+            f"times per string, {'loses' if lost[s] > 0 else 'adds'} {abs(lost[s]):.3g}; make "
+            "its probabilities sum to 1, or write normalize: true", state=a.states[s])
+
+
+def _check_cycles(a: Automaton) -> None:
+    """Refuse a reachable strongly connected group of states that every one of its states
+    leaves (by stopping or by a move out) with probability below NEGLIGIBLE_EXIT."""
+    moves = state_matrix(a).tocoo()
+    _, group = csgraph.connected_components(moves, directed=True, connection="strong")
+    inside = group[moves.row] == group[moves.col]
+    kept = np.bincount(moves.row[inside], weights=moves.data[inside], minlength=len(a.states))
+    least = np.full(group.max() + 1, np.inf)
+    np.minimum.at(least, group, kept)
+    closed = reachable_states(a) & (least[group] > 1 - NEGLIGIBLE_EXIT)
+    for s in np.flatnonzero(closed)[:1]:
+        size = int(np.count_nonzero(group == group[s]))
+        how = (f"it moves back to itself with probability {kept[s]:.12g}" if size == 1 else
+               f"each of the {size} states of its cycle keeps at least "
+               f"{least[group[s]]:.12g} of the probability among them")
+        raise AutomatonError(f"state {a.states[s]!r}: stopping is impossible or numerically "
+                             f"negligible here ({how}), so the expected length is infinite",
+                             state=a.states[s])
 
 
 def total_probability(a: Automaton) -> float:

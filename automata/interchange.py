@@ -19,6 +19,7 @@ from pathlib import Path
 
 from automimic_io import write_atomic
 
+from .analysis import check_distribution
 from .core import Automaton
 from .dot import from_dot, to_dot
 from .dumping import dumps, to_dict
@@ -90,10 +91,21 @@ def read_automaton(path: str | os.PathLike, *, fmt: str | None = None) -> Automa
     if fmt == "json":
         return from_json(text, file=str(path))
     if fmt == "dot":
-        return from_dot(text, file=str(path))
-    if fmt == "pautomac":
-        return read_model(Path(path), name=Path(path).name)  # read_text checked it is text
+        return _checked(from_dot(text, file=str(path)), path)
+    if fmt == "pautomac":  # read_text checked it is text
+        return _checked(read_model(Path(path), name=Path(path).name), path)
     raise AutomatonError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+
+
+def _checked(a: Automaton, path: str | os.PathLike) -> Automaton:
+    """``a`` once :func:`automata.analysis.check_distribution` accepts it (YAML and JSON are
+    checked as they are read)."""
+    if a.is_probabilistic:
+        try:
+            check_distribution(a)
+        except AutomatonError as error:
+            raise FormatError(str(error), file=str(path)) from None
+    return a
 
 
 def automaton_text(a: Automaton, fmt: str) -> str:

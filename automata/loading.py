@@ -15,6 +15,7 @@ from typing import IO
 
 from automimic_io import write_atomic
 
+from .analysis import check_distribution
 from .building import build
 from .core import Automaton
 from .dumping import dumps
@@ -40,7 +41,10 @@ def _collector_paused() -> Iterator[None]:
 def _document_to_automaton(document: Document) -> Automaton:
     spec = read_spec(document)
     try:
-        return build(spec)
+        a = build(spec)
+        if a.is_probabilistic:
+            check_distribution(a)
+        return a
     except AutomatonError as error:
         path = state_path(spec, error.state) if error.state else ()
         raise document.error(path, str(error)) from None

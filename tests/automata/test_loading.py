@@ -261,3 +261,12 @@ def test_from_dict_reports_field_paths_without_lines():
     with pytest.raises(am.FormatError, match=r"^<dict>: states\.s\.next\.a: unknown state"):
         am.from_dict({"kind": "dfa", "alphabet": ["a"], "start": "s",
                       "states": {"s": {"final": True, "next": {"a": "t"}}}})
+
+
+def test_a_whole_that_is_not_a_distribution_is_rescaled_only_when_asked():
+    text = "kind: pdfa\nalphabet: [a]\nstart: s\nstates:\n  s: {final: 0.0000001, next: {a: {s: 0.9999991}}}\n"
+    with pytest.raises(am.FormatError, match="total probability is 0.111111"):
+        am.loads(text)
+    rescaled = am.loads("normalize: true\n" + text)
+    assert am.total_probability(rescaled) == pytest.approx(1.0, abs=1e-9)
+    assert am.expected_length(rescaled) == pytest.approx(0.9999991 / 0.0000001)

@@ -88,6 +88,11 @@ def nfa(folder) -> Path:
 
 # ------------------------------------------------------------------ bad automaton files, any command
 
+def _pdfa(*states: str) -> str:
+    """A one-symbol PDFA file whose states start on line 5."""
+    return "kind: pdfa\nalphabet: [a]\nstart: s\nstates:\n" + "".join(f"  {s}\n" for s in states)
+
+
 ALIAS_BOMB = "a: &a [x,x,x,x,x,x,x,x,x]\n" + "".join(
     f"{n}: &{n} [{', '.join([f'*{p}'] * 9)}]\n" for p, n in zip("abcdefg", "bcdefgh", strict=True))
 BAD_FILES = {
@@ -104,6 +109,23 @@ BAD_FILES = {
     "python tag on a key": ("kind: dfa\n!!python/name:os.system x: 1\n", ":2:1: cannot read 'x'"),
     "bad int tag": ("kind: dfa\nalphabet: [!!int abc]\n", ":2:12: alphabet.0: cannot read 'abc'"),
     "alias bomb": (ALIAS_BOMB, "too large or too deep after alias expansion"),
+    # each state sums to 1 within 1e-6, but not the whole: a long expected length adds it up
+    "total 0.001": (_pdfa("s: {final: 0.000000001, next: {a: {s: 0.999999}}}"),
+                    ":5:3: states.s: state 's': the strings' total probability is 0.001, not 1"),
+    "total 2.5": (_pdfa("s: {final: 0.0000015, next: {a: {s: 0.9999994}}}"),
+                  "total probability is 2.5, not 1"),
+    "never stops": (_pdfa("s: {final: 0.0000005, next: {a: {s: 1.0}}}"),
+                    ":5:3: states.s: state 's': stopping is impossible or numerically negligible"),
+    "negligible stop": (_pdfa("s: {final: 0.00000000001, next: {a: {s: 0.99999999999}}}"),
+                        "it moves back to itself with probability 0.99999999999"),
+    "cycle never stops": (_pdfa("s: {final: 0.5, next: {a: {t: 0.5}}}",
+                                "t: {final: 0.0000001, next: {a: {u: 1.0}}}",
+                                "u: {final: 0.0, next: {a: {t: 1.0}}}"),
+                          ":6:3: states.t: state 't': stopping is impossible or numerically "
+                          "negligible here (each of the 2 states of its cycle"),
+    "markov total": ("kind: markov\nalphabet: [a]\nstart: {a: 1.0}\n"
+                     "next: {a: {a: 0.999999, $: 0.000000001}}\n",
+                     ":4:8: next.a: state 'a': the strings' total probability is 0.001"),
 }
 COMMANDS = [
     ("validate", "{f}"), ("render", "{f} -o {d}/x.svg"), ("accepts", "{f} ab"),
@@ -144,6 +166,8 @@ BAD_INTERCHANGE = [
     ("huge.pautomac", "I: (state)\n(0) 1\nT: (state,symbol,state)\n(0,1,99999) 1\n",
      "needs a dense table"),
     ("x.txt", "kind: dfa\n", "unknown automaton format '.txt'"),
+    ("leaky.json", '{"kind": "pdfa", "alphabet": ["a"], "start": "s", "states": {"s": '
+     '{"final": 1e-9, "next": {"a": {"s": 0.999999}}}}}', "total probability is 0.001, not 1"),
 ]
 
 
