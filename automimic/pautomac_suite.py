@@ -34,6 +34,7 @@ import numpy as np
 
 from automimic.errors import CliError
 from automimic_io import write_atomic
+from automimic_io.jsontext import json_text
 
 FILES = {"train": "{}.pautomac.train", "test": "{}.pautomac.test",
          "solution": "{}.pautomac_solution.txt", "model": "{}.pautomac_model.txt"}
@@ -158,7 +159,6 @@ def solve(problem: Problem, settings: SuiteSettings, out: Path, *, quiet: bool =
     from automata.pautomac import pautomac_perplexity
     from automimic.pipeline import stage_seeds
     from compare.comparison import fit_baseline
-    from compare.formatting import jsonable
 
     started = time.perf_counter()
     run_dir = Path(out) / str(problem.number)
@@ -193,7 +193,7 @@ def solve(problem: Problem, settings: SuiteSettings, out: Path, *, quiet: bool =
         "seconds": time.perf_counter() - started,
         "settings": settings.record(),
     }
-    write_atomic(run_dir / RESULT_FILE, json.dumps(jsonable(result), indent=2) + "\n")
+    write_atomic(run_dir / RESULT_FILE, json_text(result) + "\n")
     return result
 
 
@@ -419,7 +419,7 @@ def prepare_output(out: Path, record: dict, *, force: bool) -> None:
         raise CliError(f"{out} holds problem folders but no {SETTINGS_FILE}: replace them with "
                        "--force or choose another --out")
     out.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, json.dumps(record, indent=2) + "\n")
+    write_atomic(path, json_text(record) + "\n")
 
 
 def _changed(previous: dict, record: dict, prefix: str = "") -> Iterator[str]:
@@ -471,6 +471,6 @@ def write_summary(out: Path, record: dict) -> None:
     results = [r for folder in _problem_folders(out) if (r := read_result(folder)) is not None]
     document = {"settings": record,
                 "problems": [{k: v for k, v in r.items() if k != "settings"} for r in results]}
-    write_atomic(out / "results.json", json.dumps(document, indent=2) + "\n")
+    write_atomic(out / "results.json", json_text(document) + "\n")
     write_atomic(out / "results.csv", csv_text(document["problems"]))
     write_atomic(out / "report.html", report_html(document))

@@ -25,6 +25,7 @@ from automimic.errors import CliError
 from automimic.provenance import source_record
 from automimic.run_folder import RUN_FILES, check_folder, write_run_corpora
 from automimic_io import read_bytes, read_corpus, single_characters, write_atomic, write_corpus
+from automimic_io.jsontext import json_text
 
 RUN_FILE = "run.json"
 TEST_FILE = "test.txt"
@@ -153,7 +154,7 @@ def run(path: Path, out: Path, options: RunOptions, *, force: bool = False, quie
     if resuming:
         detail(f"resuming the run in {out} (same automaton and settings)")
     write_atomic(out / "automaton.yaml", read_bytes(path))
-    write_atomic(out / RUN_FILE, json.dumps(record, indent=2) + "\n")
+    write_atomic(out / RUN_FILE, json_text(record) + "\n")
     say(f"[2/7] drawing the automaton ({len(truth.states)} states)")
     detail(_render(truth, out))
     seeds = stage_seeds(options.seed)
@@ -174,7 +175,7 @@ def run(path: Path, out: Path, options: RunOptions, *, force: bool = False, quie
     inspection = inspect_model(truth, model, seed=seeds["inside"], progress=detail)
     say("[7/7] writing metrics.json, inspect.json and report.html")
     write_metrics(comparison, out / "metrics.json")
-    write_atomic(out / "inspect.json", json.dumps(inside_json(inspection), indent=2) + "\n")
+    write_atomic(out / "inspect.json", json_text(inside_json(inspection)) + "\n")
     detail("drawing the report's figures and automata")
     write_report(comparison, out / "report.html", inspection=inspection)
     say(f"done in {time.perf_counter() - started:.1f} s")

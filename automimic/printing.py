@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import math
 
 import numpy as np
 
 from automata.strings import format_string
+from automimic_io.jsontext import json_text
 
 
 def print_json(value: object) -> None:
-    """Print plain data as JSON: indented, Unicode as is, never NaN (a ValueError instead)."""
-    print(json.dumps(value, indent=2, allow_nan=False, ensure_ascii=False))
+    """Print plain data as JSON (:func:`automimic_io.jsontext.json_text`: never NaN)."""
+    print(json_text(value))
 
 
 def finite(value: float) -> float | None:

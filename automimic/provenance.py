@@ -13,6 +13,7 @@ from pathlib import Path
 
 from automimic.errors import CliError
 from automimic_io import read_bytes, write_atomic
+from automimic_io.jsontext import json_text
 
 SOURCE_FILE = "source.json"
 RUN_FILE = "run.json"
@@ -38,7 +39,7 @@ def source_record(path: Path) -> dict[str, str]:
 
 def write_source(folder: Path, path: Path) -> None:
     """Record in ``folder`` that its run is trained on the automaton file ``path`` (atomic)."""
-    write_atomic(Path(folder) / SOURCE_FILE, json.dumps(source_record(path), indent=2) + "\n")
+    write_atomic(Path(folder) / SOURCE_FILE, json_text(source_record(path)) + "\n")
 
 
 def read_source(folder: Path) -> dict | None:

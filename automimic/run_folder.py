@@ -21,6 +21,7 @@ from automimic_io import (
     write_atomic,
     write_corpus,
 )
+from automimic_io.jsontext import json_text
 
 RUN_FILES = ("model.pt", "training.pt", "history.json", "train.txt", "val.txt", "corpus.json",
              SOURCE_FILE)
@@ -71,7 +72,7 @@ def write_run_corpora(out: Path, train_strings, val_strings, alphabet, chars: bo
             write_atomic(out / name, "".join(strings[0]) if strings else "")
         else:
             write_corpus(out / name, strings, alphabet)
-    write_atomic(out / CORPUS_FILE, json.dumps({"alphabet": list(alphabet), "chars": chars}))
+    write_atomic(out / CORPUS_FILE, json_text({"alphabet": list(alphabet), "chars": chars}, indent=None))
 
 
 def read_run_corpora(out: Path) -> tuple[list, list, tuple[str, ...]]:

@@ -4,11 +4,8 @@ and JSON-ready values (no NaN)."""
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Sequence
-
-import numpy as np
 
 from automata.rendering import visible
 from automata.strings import single_characters
@@ -77,26 +74,3 @@ def distribution(values: Sequence[float], columns: Sequence[str], digits: int = 
     """
     return " ".join(f"{visible(c)}:{number(v, digits)}" for c, v in zip(columns, values,
                                                                          strict=True))
-
-
-def jsonable(value):
-    """Plain JSON data: NaN becomes None, ±inf the strings "inf"/"-inf", arrays and dataclasses
-    lists and dicts.
-
-    >>> jsonable({"a": float("nan"), "b": [np.float64(1.5), float("inf")]})
-    {'a': None, 'b': [1.5, 'inf']}
-    """
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return jsonable({f.name: getattr(value, f.name) for f in dataclasses.fields(value)})
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | np.ndarray):
-        return [jsonable(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float):
-        if math.isnan(value):
-            return None
-        if math.isinf(value):
-            return "inf" if value > 0 else "-inf"
-    return value

@@ -9,7 +9,6 @@ length distribution, the α sweep, and optionally the "inside the RNN" part.
 
 from __future__ import annotations
 
-import json
 import math
 import platform
 from importlib import metadata
@@ -21,10 +20,11 @@ from markupsafe import Markup
 import automata as am
 from automata.rendering import visible
 from automimic_io import single_characters, write_atomic
+from automimic_io.jsontext import json_text, jsonable
 from compare import page
 from compare.comparison import Comparison
 from compare.evaluate import METRIC_KEYS
-from compare.formatting import COLUMNS, jsonable, number
+from compare.formatting import COLUMNS, number
 from compare.inside.inspection import Inspection
 from compare.inside.page import inside_context
 from compare.verdict import verdict
@@ -74,7 +74,7 @@ def versions() -> dict[str, str]:
 
 def write_metrics(comparison: Comparison, path: Path) -> None:
     """Write ``metrics.json`` atomically."""
-    write_atomic(Path(path), json.dumps(metrics_document(comparison), indent=2) + "\n")
+    write_atomic(Path(path), json_text(metrics_document(comparison)) + "\n")
 
 
 # ------------------------------------------------------------------------------------ figures

@@ -7,7 +7,6 @@ uses ``null`` for a quantity that does not apply and the string ``"inf"`` for an
 from __future__ import annotations
 
 import argparse
-import json
 import math
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from automimic.arguments import positive
 from automimic.errors import CliError
 from automimic.paths import refuse_overwriting_input
 from automimic_io import MAX_CORPUS_BYTES, parse_corpus, read_text, single_characters
+from automimic_io.jsontext import json_text
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -78,12 +78,6 @@ def _read(path: str) -> am.Automaton:
     return read_automaton(path)
 
 
-def _json_number(value: float | None) -> float | str | None:
-    if value is None:
-        return None
-    return "inf" if math.isinf(value) else value
-
-
 def analyze(a: am.Automaton) -> dict:
     """Every exact quantity that applies to ``a`` (``None`` where it does not)."""
     row: dict = {"kind": a.kind, "states": len(a.states), "symbols": len(a.alphabet)}
@@ -105,7 +99,7 @@ def analyze(a: am.Automaton) -> dict:
 def run_analyze(args: argparse.Namespace) -> int:
     row = analyze(_read(args.file))
     if args.json:
-        print(json.dumps(row, indent=2, ensure_ascii=False))
+        print(json_text(row))
         return 0
     for key, value in row.items():
         if key == "most_probable":
@@ -140,8 +134,7 @@ def run_distance(args: argparse.Namespace) -> int:
     a, b = _read(args.a), _read(args.b)
     row = distance(a, b)
     if args.json:
-        print(json.dumps(row | {"kl_bits": _json_number(row["kl_bits"])}, indent=2,
-                         ensure_ascii=False))
+        print(json_text(row))
         return 0
     if row["l2"] is not None:
         print(f"l2          {row['l2']:.10g}")

@@ -10,6 +10,7 @@ from pathlib import Path
 from automata.shipped import DEFAULT_EXAMPLE, example_path
 from automimic.arguments import count, positive
 from automimic.errors import CliError
+from automimic_io.jsontext import json_text
 
 REPORT_FILES = ("metrics.json", "report.html")  # what compare writes into its output folder
 
@@ -138,12 +139,11 @@ def _config(args: argparse.Namespace) -> dict:
 
 
 def _print_and_write(comparison, out: Path | None, *, as_json: bool) -> None:
-    import json
 
     from compare.report import metrics_document, write_metrics, write_report
 
     if as_json:
-        print(json.dumps(metrics_document(comparison), indent=2))
+        print(json_text(metrics_document(comparison)))
     else:
         print_summary(comparison)
     if out is not None:

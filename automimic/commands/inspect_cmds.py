@@ -7,12 +7,12 @@ automaton and its distances) and a self-contained ``inspect.html``.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 from automimic.arguments import count, positive
 from automimic.errors import CliError
+from automimic_io.jsontext import json_text
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -84,7 +84,7 @@ def run_inspect(args: argparse.Namespace) -> int:
     document = to_json(inspection)
     out = _out_dir(args)
     out.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    text = json_text(document) + "\n"
     write_atomic(out / "inspect.json", text)
     write_atomic(out / "inspect.html", render_html(inspection))
     if args.json:

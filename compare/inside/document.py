@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import automata as am
-from compare.formatting import jsonable
+from automimic_io.jsontext import jsonable
 from compare.inside.inspection import Inspection
 
 
