@@ -31,6 +31,27 @@ def layer_states(model: RNNLanguageModel, idx: torch.Tensor) -> list[tuple[torch
 
 
 def _lstm_states(layer: TorchLayer, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(h, c) after every step, each (B, T, H): h from one pass of the layer, c by replaying its
+    gates (torch's order i, f, g, o) from every h_{t-1} at once, then a scan of elementwise steps
+    (one pass per step of the whole layer is many times slower). With weight dropout in training
+    the gates are random, so the layer is stepped instead."""
+    if layer.training and layer.weight_dropout > 0:
+        return _stepped_lstm_states(layer, x)
+    hs, _ = layer(x)  # (B, T, H)
+    rnn = layer.rnn
+    previous = torch.cat([torch.zeros_like(hs[:, :1]), hs[:, :-1]], dim=1)  # h_{t-1}; h_{-1} = 0
+    gates = (x @ rnn.weight_ih_l0.T + rnn.bias_ih_l0
+             + previous @ rnn.weight_hh_l0.T + rnn.bias_hh_l0)  # (B, T, 4H)
+    i, f, g, _ = gates.chunk(4, dim=-1)
+    i, f, g = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g)
+    c, cs = torch.zeros_like(hs[:, 0]), []
+    for t in range(x.shape[1]):
+        c = f[:, t] * c + i[:, t] * g[:, t]
+        cs.append(c)
+    return hs, torch.stack(cs, dim=1)
+
+
+def _stepped_lstm_states(layer: TorchLayer, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     hs, cs, state = [], [], None
     for t in range(x.shape[1]):
         _, state = layer(x[:, t : t + 1], state)

@@ -136,3 +136,21 @@ def test_weight_dropout_masks_the_recurrent_matrix_and_its_gradient():
     loss.backward()
     grad = model.layers[0].weight_hh.grad
     assert (grad == 0).float().mean() > 0.3  # dropped entries get no gradient
+
+
+@pytest.mark.parametrize("layers", [1, 2])
+def test_lstm_cell_states_replayed_from_the_gates_equal_stepping_the_layer(layers):
+    from neural.diagnostics import _stepped_lstm_states, layer_states
+
+    torch.manual_seed(0)
+    model = RNNLanguageModel(RNNConfig(cell="lstm", hidden_size=6, num_layers=layers),
+                             vocab_size=4).eval()
+    idx = torch.randint(0, 4, (3, 9))
+    with torch.no_grad():
+        fast = layer_states(model, idx)
+        x = model.embed(idx)
+        for layer, (h, c) in zip(model.layers, fast, strict=True):
+            reference = _stepped_lstm_states(layer, x)
+            assert torch.allclose(h, reference[0], atol=1e-6)
+            assert torch.allclose(c, reference[1], atol=1e-6)
+            x = reference[0]
