@@ -20,6 +20,17 @@ COMMAND_MODULES = (
 )
 
 
+class CommandParser(argparse.ArgumentParser):
+    """A subcommand's parser: an argument it does not know is its error, shown with its usage
+    (argparse otherwise hands it up to the top-level parser, whose usage says nothing of it)."""
+
+    def parse_known_args(self, args=None, namespace=None):
+        namespace, extras = super().parse_known_args(args, namespace)
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return namespace, extras
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The parser with every subcommand that is installed."""
     parser = argparse.ArgumentParser(
@@ -27,7 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Probabilistic automata, and RNN language models measured against them.",
     )
     parser.add_argument("--version", action="version", version=f"automimic {__version__}")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND",
+                                       parser_class=CommandParser)
     for name in COMMAND_MODULES:
         try:
             module = importlib.import_module(f"automimic.commands.{name}")

@@ -37,6 +37,18 @@ def test_version_and_help_for_every_command(capsys):
         assert "usage: automimic " + command in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("argv", [["sample", "x"], ["generate", "x"], ["gradients", "x", "-o", "g.png"],
+                                  ["run"], ["compare", "x", "y"]], ids=lambda argv: argv[0])
+def test_an_unknown_option_shows_the_usage_of_its_command(capsys, argv):
+    command = argv[0]
+    with pytest.raises(SystemExit) as exit_:
+        main([*argv, "--bogus"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2
+    assert err.startswith(f"usage: automimic {command} ")
+    assert err.splitlines()[-1] == f"automimic {command}: error: unrecognized arguments: --bogus"
+
+
 def test_python_dash_m_runs_the_command_line():
     result = subprocess.run([sys.executable, "-m", "automimic", "validate", FSM],
                             capture_output=True, text=True, check=False)
