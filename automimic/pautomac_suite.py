@@ -275,15 +275,15 @@ def _dispatch(todo: Sequence[Problem], settings: SuiteSettings, out: Path, jobs:
     if client is not None:
         yield from _on_cluster(todo, settings, out, client)
     elif jobs > 1 and len(todo) > 1:
-        yield from _in_processes(todo, settings, out, jobs)
+        yield from _in_processes(todo, settings, out, jobs, say)
     else:
         for problem in todo:
             say(f"problem {problem.number}: training")
             yield _job(problem, settings, out, quiet)
 
 
-def _in_processes(todo: Sequence[Problem], settings: SuiteSettings, out: Path,
-                  jobs: int) -> Iterator[dict]:
+def _in_processes(todo: Sequence[Problem], settings: SuiteSettings, out: Path, jobs: int,
+                  say: Callable[[str], None]) -> Iterator[dict]:
     """One process per problem, ``jobs`` at a time; results as they finish. When this process
     stops (Ctrl-C, SIGTERM), so do they, each saving its training to resume."""
     context = process_context()
@@ -297,6 +297,7 @@ def _in_processes(todo: Sequence[Problem], settings: SuiteSettings, out: Path,
                     process = context.Process(target=_worker, args=(send, problem, settings, out),
                                               daemon=True)
                     process.start()
+                    say(f"problem {problem.number}: training (process {process.pid})")
                     send.close()
                     running[receive] = (process, problem)
                 for receive in multiprocessing.connection.wait(list(running)):

@@ -131,7 +131,7 @@ def test_other_settings_ask_for_force(capsys, data, tmp_path):
 def test_parallel_processes_give_the_results_of_one(capsys, data, solved, tmp_path):
     code, err = run(capsys, data, tmp_path / "parallel", "--jobs", "2")
     assert code == 0, err
-    assert "in 2 processes" in err
+    assert "in 2 processes" in err and err.count(": training (process ") == 2
     assert results(tmp_path / "parallel") == results(solved)
 
 
