@@ -455,7 +455,11 @@ def _problem_folders(out: Path) -> list[Path]:
 def read_result(run_dir: Path) -> dict | None:
     """The result of a finished problem's folder, or None."""
     path = run_dir / RESULT_FILE
-    return _read_json(path) if path.exists() else None
+    if not path.exists():
+        return None
+    # JSON holds an infinite perplexity (a test string the model gives 0) as "inf"
+    return {key: float(value) if value in ("inf", "-inf") else value
+            for key, value in _read_json(path).items()}
 
 
 def _read_json(path: Path) -> dict:

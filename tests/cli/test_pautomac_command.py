@@ -90,6 +90,17 @@ def test_a_model_file_that_does_not_give_the_solution_is_noted(capsys, tmp_path)
     assert code == 0 and "note: problem 1: the true model's perplexity" in err, err
 
 
+def test_an_infinite_perplexity_is_written_and_read_back(capsys, tmp_path):
+    write_problem(tmp_path / "data", 1, n_train=10)
+    never_one = am.loads(PFA.replace('"0": {q: 0.5}, "1": {q: 0.25}', '"0": {q: 0.75}'))
+    pautomac.write_model(never_one, tmp_path / "data" / "1.pautomac_model.txt")
+    for _ in range(2):  # solved, then read back
+        code, err = run(capsys, tmp_path / "data", tmp_path / "out")
+        assert code == 0, err
+    result = json.loads((tmp_path / "out" / "results.json").read_text())["problems"][0]
+    assert result["true_perplexity"] == "inf" and "already solved" in err
+
+
 def test_every_output_is_written_and_the_saved_model_gives_the_result(solved):
     document = json.loads((solved / "results.json").read_text())
     assert [r["problem"] for r in document["problems"]] == [1, 2]
