@@ -58,6 +58,8 @@ def parse(text: str, file: str) -> Document:
                           file=file)
     try:
         node = yaml.compose(text, Loader=_LOADER)
+    except yaml.reader.ReaderError as error:  # a character YAML refuses: no mark, find it
+        raise _unreadable_character(text, file, error.character) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         problem = f"invalid YAML: {getattr(error, 'problem', None) or error}"
@@ -77,6 +79,20 @@ def parse(text: str, file: str) -> Document:
     document = Document(data=None, file=file, text=text)
     document.data = _convert(node, (), document, [0])
     return document
+
+
+def _unreadable_character(text: str, file: str, character: int | str) -> FormatError:
+    """The located error for the first ``character`` (a code) of ``text``, which YAML refuses."""
+    code = character if isinstance(character, int) else ord(character)
+    where = text.find(chr(code))
+    if where < 0:
+        return FormatError(f"invalid YAML: character U+{code:04X} is not allowed", file=file)
+    line = text.count("\n", 0, where) + 1
+    column = where - text.rfind("\n", 0, where)
+    escape = f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    return FormatError(f"invalid YAML: control character U+{code:04X} is not allowed (inside "
+                       f"double quotes, write it as {escape})", file=file, line=line,
+                       column=column)
 
 
 def _expanded_size(node: yaml.Node, depth: int, sizes: dict[int, int]) -> int:
@@ -109,6 +125,10 @@ def _convert(node: yaml.Node, path: Path_, document: Document, count: list[int])
                                    f"(limit {MAX_NODES} nodes, depth {MAX_DEPTH})")
     if path not in document.marks:  # a mapping's values are located at their keys
         document.marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag != _PLAIN[type(node)]:
+        what = "mapping" if isinstance(node, yaml.MappingNode) else "list"
+        raise document.error(path, f"cannot read a {what} tagged {_short(node.tag)!r} (expected "
+                                   "a plain one: remove the tag)")
     if isinstance(node, yaml.MappingNode):
         return _convert_mapping(node, path, document, count)
     if isinstance(node, yaml.SequenceNode):
@@ -140,10 +160,13 @@ def _scalar(node: yaml.ScalarNode, path: Path_, document: Document) -> Any:
     if node.tag == _TEXT:  # most scalars: names, read as they are written
         return node.value
     try:
+        if node.tag not in _SCALAR_TAGS:  # !!map, !!seq, !!set, !!python/object, ...
+            raise ValueError(node.tag)
         value = _CONSTRUCTOR.construct_object(node)
-    except (yaml.YAMLError, ValueError, TypeError, OverflowError):  # e.g. !!python/object tags
-        raise FormatError(f"cannot read {node.value!r} tagged {node.tag!r} (expected plain "
-                          "text, a number or a boolean)", field=".".join(path),
+    except (yaml.YAMLError, ValueError, TypeError, KeyError, AttributeError, OverflowError):
+        # e.g. "!!bool dfa" (a KeyError) or "!!timestamp x" (an AttributeError)
+        raise FormatError(f"cannot read {node.value!r} tagged {_short(node.tag)!r} (expected "
+                          "plain text, a number or a boolean)", field=".".join(path),
                           file=document.file, line=node.start_mark.line + 1,
                           column=node.start_mark.column + 1) from None
     if isinstance(value, int) and not isinstance(value, bool):
@@ -155,6 +178,14 @@ def _scalar(node: yaml.ScalarNode, path: Path_, document: Document) -> Any:
 
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
 _TEXT = "tag:yaml.org,2002:str"
+_SCALAR_TAGS = frozenset(f"tag:yaml.org,2002:{name}" for name in
+                         ("str", "int", "float", "bool", "null", "timestamp", "binary"))
+_PLAIN = {yaml.MappingNode: "tag:yaml.org,2002:map", yaml.SequenceNode: "tag:yaml.org,2002:seq"}
+
+
+def _short(tag: str) -> str:
+    """A YAML tag as written: ``!!bool`` for ``tag:yaml.org,2002:bool``."""
+    return tag.replace("tag:yaml.org,2002:", "!!", 1)
 
 
 def key_text(key: Any) -> str:

@@ -153,6 +153,52 @@ def test_a_bad_automaton_file_is_one_located_error_for_every_command(capsys, tmp
     assert not (tmp_path / "m.yaml").exists() and not (tmp_path / "c.json").exists()
 
 
+TAGGED = """kind: dfa
+alphabet: [a]
+start: s
+states:
+  s: {final: true, next: {a: s}}
+"""
+TAG_PLACES = {  # where a tag goes: (the line as written, the line with "{tag}" in it)
+    "kind": ("kind: dfa", "kind: {tag} dfa"),
+    "top-level key": ("kind: dfa", "{tag} kind: dfa"),
+    "alphabet": ("alphabet: [a]", "alphabet: [{tag} a]"),
+    "start": ("start: s", "start: {tag} s"),
+    "state name": ("  s: {", "  {tag} s: {"),
+    "final": ("final: true", "final: {tag} x"),
+    "target": ("{a: s}", "{a: {tag} s}"),
+}
+TAG_CASES = [(tag, place) for tag in ("!!bool", "!!timestamp", "!!map", "!!seq", "!!set",
+                                      "!!python/object:os.system") for place in TAG_PLACES]
+
+
+@pytest.mark.parametrize(("tag", "place"), TAG_CASES, ids=[f"{t} {p}" for t, p in TAG_CASES])
+def test_an_explicit_yaml_tag_anywhere_is_one_located_error(capsys, tmp_path, tag, place):
+    plain, tagged = TAG_PLACES[place]
+    text = TAGGED.replace(plain, tagged.replace("{tag}", tag), 1)
+    line = next(i for i, row in enumerate(text.splitlines(), 1) if tag in row)
+    column = text.splitlines()[line - 1].index(tag) + 1
+    path = write(tmp_path / "tagged.yaml", text)
+    code, _, err = cli(capsys, "validate", path)
+    assert_user_error(code, err, f"{path}:{line}:{column}: ", f"tagged '{tag}'")
+
+
+CONTROL_CODES = (0x01, 0x07, 0x08, 0x0B, 0x0C, 0x0E, 0x1B, 0x1F, 0x7F, 0x80, 0x9B, 0x9F, 0xFFFE)
+CONTROL_PLACES = {"plain value": "name: é{c}x\n", "quoted value": 'name: "é{c}x"\n',
+                  "key": "é{c}x: 1\n", "comment": "# é{c}x\n"}
+CONTROL_CASES = [(code, place) for code in CONTROL_CODES for place in CONTROL_PLACES]
+
+
+@pytest.mark.parametrize(("code", "place"), CONTROL_CASES,
+                         ids=[f"U+{c:04X} {p}" for c, p in CONTROL_CASES])
+def test_a_control_character_is_one_located_error(capsys, tmp_path, code, place):
+    line = CONTROL_PLACES[place].format(c=chr(code))
+    path = write(tmp_path / "control.yaml", "kind: dfa\nalphabet: [a]\n" + line)
+    code_, _, err = cli(capsys, "validate", path)
+    assert_user_error(code_, err, f"{path}:3:{line.index(chr(code)) + 1}: invalid YAML: "
+                      f"control character U+{code:04X} is not allowed")
+
+
 BAD_INTERCHANGE = [
     ("dup.json", '{"kind": "dfa", "alphabet": ["a"], "start": "s", "kind": "nfa"}',
      "duplicate key 'kind'"),
