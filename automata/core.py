@@ -117,6 +117,13 @@ class Automaton:
         except KeyError:
             raise AutomatonError(f"unknown state {state!r}; states are {list(self.states)}") from None
 
+    def __getstate__(self) -> dict:
+        """Pickled and copied without the tables :func:`derived` keeps (rebuilt on demand)."""
+        return {name: value for name, value in self.__dict__.items() if name != "_derived"}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state, _derived={})
+
     def __repr__(self) -> str:
         label = f" {self.name!r}" if self.name else ""
         return (

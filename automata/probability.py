@@ -1,8 +1,10 @@
 """Exact string, prefix and next-symbol probabilities, batched and stable for long strings.
 
-Deterministic kinds add logs along the next-state table; nondeterministic kinds run the forward
-algorithm with the forward vector rescaled to sum 1 at every step (its log scale is kept), so a
-string of length 10,000 neither underflows nor loses precision.
+Deterministic kinds add logs along the next-state table (one string, or a small batch, along
+plain-Python copies of it); nondeterministic kinds run the forward algorithm with the forward
+vector rescaled (its log scale is kept): to sum 1 at every step where every step is read, else
+once its mass falls below RESCALE. So a string of length 10,000 neither underflows nor loses
+precision.
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import itertools
 import math
+import pickle
 from unittest import mock
 
 import numpy as np
@@ -205,7 +206,7 @@ def test_one_string_errors_and_zeros_are_the_batched_ones():
 
 
 def test_large_automata_build_their_walk_rows_on_first_visit(monkeypatch):
-    monkeypatch.setattr(engine, "EAGER_MOVES", 1)
+    monkeypatch.setattr(engine, "EAGER_MOVES", 0)
     a = am.loads("kind: pdfa\nalphabet: [a, b]\nstart: p\nstates:\n"
                  "  p: {final: 0.5, next: {a: {q: 0.25}, b: {p: 0.25}}}\n"
                  "  q: {final: 0.5, next: {a: {p: 0.5}}}\n")
@@ -215,6 +216,8 @@ def test_large_automata_build_their_walk_rows_on_first_visit(monkeypatch):
     log = am.log_probability(a, "aa")
     assert sorted(moves) == [0, 1] and log == math.log(0.25 * 0.5 * 0.5)
     assert log == am.log_probability(a, ["aa"] * (engine.SMALL_BATCH + 1))[0]
+    copy = pickle.loads(pickle.dumps(a))  # the tables (a closure inside) stay behind
+    assert copy._derived == {} and am.log_probability(copy, "aa") == log
 
 
 def test_one_string_gives_a_float_and_a_list_an_array():
