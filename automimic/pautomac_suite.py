@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from automata import Automaton
 from automimic.errors import CliError
 from automimic_io import write_atomic
 from automimic_io.jsontext import json_text
@@ -73,7 +74,11 @@ class SuiteSettings:
     device: str = "auto"
 
     def record(self) -> dict:
-        """The settings that decide the results (what a second run must match)."""
+        """The settings that decide the results (what a second run must match).
+
+        >>> SuiteSettings(model={}, training={"epochs": 2}, device="cpu").record()
+        {'model': {}, 'training': {'epochs': 2}, 'seed': 0, 'val_fraction': 0.1}
+        """
         return {key: value for key, value in asdict(self).items() if key != "device"}
 
 
@@ -83,7 +88,14 @@ class SuiteSettings:
 def find_problems(folder: Path, numbers: Sequence[int] | None) -> list[Problem]:
     """The problems of ``folder`` (``numbers``, or every one with a train file), each checked:
     all four files there, the test and solution counts equal, one alphabet size. A bad folder is
-    one CliError naming the file."""
+    one CliError naming the file.
+
+    >>> import tempfile
+    >>> find_problems(Path(tempfile.mkdtemp()), None)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    automimic.errors.CliError: ...: no PAutomaC problem (no file N.pautomac.train)
+    """
     folder = Path(folder)
     if not folder.is_dir():
         raise CliError(f"{folder}: not a folder (expected the PAutomaC problems N.pautomac.*)")
@@ -94,11 +106,11 @@ def find_problems(folder: Path, numbers: Sequence[int] | None) -> list[Problem]:
             raise CliError(f"{folder}: no PAutomaC problem (no file N.pautomac.train)")
     problems = [Problem(number, folder) for number in numbers]
     for problem in problems:
-        check_problem(problem)
+        _check_problem(problem)
     return problems
 
 
-def check_problem(problem: Problem) -> None:
+def _check_problem(problem: Problem) -> None:
     """Refuse (CliError naming the file) a problem with a file missing or not matching the others.
 
     The training strings are read in full by the job; here only their header.
@@ -127,7 +139,7 @@ def check_problem(problem: Problem) -> None:
 def _train_symbols(path: Path) -> int:
     """The alphabet size in the header ``count alphabet-size`` of a string file."""
     with open(path, encoding="utf-8", errors="replace") as handle:
-        header = handle.readline().split()
+        header = handle.readline(200).split()  # a header is short
     if len(header) != 2 or not all(h.isdigit() for h in header):
         raise CliError(f"{path}:1: the first line must be 'count alphabet-size' (got "
                        f"{' '.join(header)!r})")
@@ -153,48 +165,57 @@ def solve(problem: Problem, settings: SuiteSettings, out: Path, *, quiet: bool =
 
     An interrupted training resumes from ``out/N/training.pt``.
     """
-    import automata as am
     import neural
-    from automata import pautomac
-    from automata.pautomac import pautomac_perplexity
     from automimic.pipeline import stage_seeds
     from compare.comparison import fit_baseline
 
     started = time.perf_counter()
     run_dir = Path(out) / str(problem.number)
     run_dir.mkdir(parents=True, exist_ok=True)
-    strings = pautomac.read_strings(problem.path("train"))
-    test = pautomac.read_strings(problem.path("test")).strings
-    truth = pautomac.read_model(problem.path("model"), n_symbols=strings.n_symbols,
-                                name=f"PAutomaC {problem.number}")
+    strings, test, truth, log_solution = _read(problem)
     seeds = stage_seeds(settings.seed)
-    train, val = holdout(strings.strings, settings.val_fraction, seeds["val"])
-    solution = np.log(pautomac.read_solution(problem.path("solution")))
+    train, val = holdout(strings, settings.val_fraction, seeds["val"])
     baseline, info = fit_baseline(truth, train, val)
     model = neural.train(train, val, truth.alphabet, neural.RNNConfig(**settings.model),
                          neural.TrainConfig(**settings.training), seed=seeds["model"],
                          device=settings.device, run_dir=run_dir, quiet=quiet,
                          resume=(run_dir / "training.pt").exists())
-    perplexity = {role: pautomac_perplexity(solution, logs, test) for role, logs in (
-        ("true", am.log_probability(truth, test)), ("solution", solution),
-        ("model", model.log_probability(test)), ("baseline", am.log_probability(baseline, test)))}
-    result = {
-        "problem": problem.number,
-        "true_perplexity": perplexity["true"],
-        "model_perplexity": perplexity["model"],
-        "baseline_perplexity": perplexity["baseline"],
-        "model_ratio": perplexity["model"] / perplexity["true"],
-        "baseline_ratio": perplexity["baseline"] / perplexity["true"],
-        "solution_perplexity": perplexity["solution"],
-        "baseline": info["label"],
-        "epochs": len(model.history["val_bits"]),
-        "best_epoch": int(model.history.get("best_epoch", -1)) + 1,
-        "n_train": len(train), "n_val": len(val), "n_test": len(test),
-        "seconds": time.perf_counter() - started,
-        "settings": settings.record(),
-    }
+    result = {"problem": problem.number,
+              **_perplexities(test, log_solution, truth=truth, model=model, baseline=baseline),
+              "baseline": info["label"], "epochs": len(model.history["val_bits"]),
+              "best_epoch": int(model.history.get("best_epoch", -1)) + 1,
+              "n_train": len(train), "n_val": len(val), "n_test": len(test),
+              "seconds": time.perf_counter() - started, "settings": settings.record()}
     write_atomic(run_dir / RESULT_FILE, json_text(result) + "\n")
     return result
+
+
+def _read(problem: Problem) -> tuple[list, list, Automaton, np.ndarray]:
+    """The training strings, the test strings, the true automaton and the log probabilities
+    of the solution file."""
+    from automata import pautomac
+
+    strings = pautomac.read_strings(problem.path("train"))
+    truth = pautomac.read_model(problem.path("model"), n_symbols=strings.n_symbols,
+                                name=f"PAutomaC {problem.number}")
+    return (strings.strings, pautomac.read_strings(problem.path("test")).strings, truth,
+            np.log(pautomac.read_solution(problem.path("solution"))))
+
+
+def _perplexities(test: list, log_solution: np.ndarray, *, truth: Automaton, model,
+                  baseline: Automaton) -> dict[str, float]:
+    """The competition's perplexity of each model, and its ratio to the true model's; the
+    solution file's own is the true model's computed from the solution alone."""
+    import automata as am
+    from automata.pautomac import pautomac_perplexity
+
+    logs = {"true": am.log_probability(truth, test), "model": model.log_probability(test),
+            "baseline": am.log_probability(baseline, test), "solution": log_solution}
+    perplexity = {f"{role}_perplexity": pautomac_perplexity(log_solution, log, test)
+                  for role, log in logs.items()}
+    return {**perplexity,
+            "model_ratio": perplexity["model_perplexity"] / perplexity["true_perplexity"],
+            "baseline_ratio": perplexity["baseline_perplexity"] / perplexity["true_perplexity"]}
 
 
 def _job(problem: Problem, settings: SuiteSettings, out: Path, quiet: bool) -> dict:
@@ -223,35 +244,42 @@ def run_suite(problems: Sequence[Problem], settings: SuiteSettings, out: Path, *
     ``jobs`` parallel processes here, or the workers of the Dask cluster at ``scheduler``. After
     each problem, ``results.json``, ``results.csv`` and ``report.html`` are written again.
     """
-    client = connect(scheduler) if scheduler is not None else None  # before anything is written
+    client = _connect(scheduler) if scheduler is not None else None  # before anything is written
     with client or contextlib.nullcontext():
         record = settings.record()
-        prepare_output(out, record, force=force)
+        _prepare_output(out, record, force=force)
         done = {p.number: r for p in problems
-                if (r := read_result(out / str(p.number))) is not None}
+                if (r := _read_result(out / str(p.number))) is not None}
         todo = [p for p in problems if p.number not in done]
         if done:
             say(f"{len(done)} of {len(problems)} problems already solved in {out} "
                 f"(problem {', '.join(map(str, done))}): skipped")
-        where = (f"on the Dask cluster at {scheduler}" if client else
-                 f"in {min(jobs, len(todo))} processes" if jobs > 1 and len(todo) > 1 else "here")
         if todo:
+            where = (f"on the Dask cluster at {scheduler}" if client else f"in {min(jobs, len(todo))} "
+                     "processes" if jobs > 1 and len(todo) > 1 else "here")
             say(f"solving {len(todo)} problems {where}")
         results = _dispatch(todo, settings, out, jobs, client, quiet, say)
         for finished, result in enumerate(results, start=1):
-            if "error" in result:
-                raise CliError(result["error"])
-            done[result["problem"]] = result
-            write_summary(out, record)
-            say(f"[{finished}/{len(todo)}] {progress_line(result)}")
-            if not math.isclose(result["true_perplexity"], result["solution_perplexity"],
-                                rel_tol=1e-6):
-                say(f"note: problem {result['problem']}: the true model's perplexity "
-                    f"{result['true_perplexity']:.6f} is not the solution file's own "
-                    f"{result['solution_perplexity']:.6f}: do the model and solution files match?")
+            done[result["problem"]] = _finished(result, out, record, say,
+                                                f"[{finished}/{len(todo)}] ")
     if not todo:
-        write_summary(out, record)
+        _write_summary(out, record)
     return [done[p.number] for p in problems]
+
+
+def _finished(result: dict, out: Path, record: dict, say: Callable[[str], None],
+              counter: str) -> dict:
+    """A problem's result as it arrives: an error stops the suite, a result goes into the
+    summary files and the progress (with a note when the model and solution files disagree)."""
+    if "error" in result:
+        raise CliError(result["error"])
+    _write_summary(out, record)
+    say(counter + progress_line(result))
+    if not math.isclose(result["true_perplexity"], result["solution_perplexity"], rel_tol=1e-6):
+        say(f"note: problem {result['problem']}: the true model's perplexity "
+            f"{result['true_perplexity']:.6f} is not the solution file's own "
+            f"{result['solution_perplexity']:.6f}: do the model and solution files match?")
+    return result
 
 
 def progress_line(result: dict) -> str:
@@ -373,7 +401,7 @@ def process_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("fork" if forks else "spawn")
 
 
-def connect(scheduler: str):
+def _connect(scheduler: str):
     """A ``distributed.Client`` of the Dask scheduler at ``scheduler``; CliError when dask is
     not installed or the scheduler does not answer."""
     try:
@@ -405,7 +433,7 @@ def _on_cluster(todo: Sequence[Problem], settings: SuiteSettings, out: Path,
 # ------------------------------------------------------------------------------ the output folder
 
 
-def prepare_output(out: Path, record: dict, *, force: bool) -> None:
+def _prepare_output(out: Path, record: dict, *, force: bool) -> None:
     """Make ``out`` ready for results with ``record``'s settings; refuse (CliError) a folder with
     results of other settings unless ``force``, which removes only the files the suite writes."""
     path = out / SETTINGS_FILE
@@ -452,7 +480,7 @@ def _problem_folders(out: Path) -> list[Path]:
                   key=lambda p: int(p.name))
 
 
-def read_result(run_dir: Path) -> dict | None:
+def _read_result(run_dir: Path) -> dict | None:
     """The result of a finished problem's folder, or None."""
     path = run_dir / RESULT_FILE
     if not path.exists():
@@ -469,11 +497,11 @@ def _read_json(path: Path) -> dict:
         raise CliError(f"{path}: corrupt results file ({error}); replace it with --force") from None
 
 
-def write_summary(out: Path, record: dict) -> None:
+def _write_summary(out: Path, record: dict) -> None:
     """``results.json``, ``results.csv`` and ``report.html`` over every finished problem."""
     from automimic.pautomac_report import csv_text, report_html
 
-    results = [r for folder in _problem_folders(out) if (r := read_result(folder)) is not None]
+    results = [r for folder in _problem_folders(out) if (r := _read_result(folder)) is not None]
     document = {"settings": record,
                 "problems": [{k: v for k, v in r.items() if k != "settings"} for r in results]}
     write_atomic(out / "results.json", json_text(document) + "\n")
