@@ -10,8 +10,11 @@ from functools import cached_property
 
 import numpy as np
 import torch
+from numpy.lib.stride_tricks import sliding_window_view
 
 from neural.vocab import CorpusError, Symbols, Vocabulary
+
+HASH_BLOCK = 1 << 20  # entries of the framed corpus hashed at a time
 
 
 @dataclass(frozen=True)
@@ -34,7 +37,7 @@ class Corpus:
     (3, [0, 1, 1], [0, 2, 2])
     """
 
-    tokens: np.ndarray  # (total,) int64 symbol indices
+    tokens: np.ndarray  # (total,) symbol indices (int32 when encoded)
     lengths: np.ndarray  # (n,) int64
 
     @classmethod
@@ -55,7 +58,8 @@ class Corpus:
 
     @cached_property
     def sha256(self) -> str:
-        """SHA-256 of the corpus, string boundaries included: each length, then its symbols.
+        """SHA-256 of the corpus, string boundaries included: each length, then its symbols
+        (as int64), hashed a block at a time.
 
         Examples
         --------
@@ -63,14 +67,31 @@ class Corpus:
         >>> c = Corpus(np.array([1, 0]), np.array([2]))
         >>> c.sha256 == hashlib.sha256(np.array([2, 1, 0], dtype=np.int64).tobytes()).hexdigest()
         True
+        >>> Corpus(np.array([1, 0, 1]), np.array([2, 0, 1]))._framed(0, 6).tolist()
+        [2, 1, 0, 0, 1, 1]
         """
-        framed = np.empty(len(self.tokens) + len(self), dtype=np.int64)
-        heads = self.starts + np.arange(len(self))  # where each length goes
-        is_head = np.zeros(len(framed), dtype=bool)
-        is_head[heads] = True
-        framed[heads] = self.lengths
-        framed[~is_head] = self.tokens
-        return hashlib.sha256(framed.tobytes()).hexdigest()
+        digest = hashlib.sha256()
+        size = len(self.tokens) + len(self)
+        for start in range(0, size, HASH_BLOCK):
+            digest.update(self._framed(start, min(start + HASH_BLOCK, size)).tobytes())
+        return digest.hexdigest()
+
+    @cached_property
+    def heads(self) -> np.ndarray:
+        """Where each string's head goes when every string gets one entry before its symbols
+        (its length when hashing, ``$`` in the stream), shape (n,)."""
+        return self.starts + np.arange(len(self))
+
+    def _framed(self, start: int, stop: int) -> np.ndarray:
+        """Entries ``start:stop`` of the framed corpus: each string's length, then its symbols."""
+        heads = self.heads
+        position = np.arange(start, stop)
+        before = np.searchsorted(heads, position, side="right")  # lengths up to each position
+        is_head = heads[np.maximum(before - 1, 0)] == position
+        framed = np.empty(stop - start, dtype=np.int64)
+        framed[is_head] = self.lengths[before[is_head] - 1]
+        framed[~is_head] = self.tokens[(position - before)[~is_head]]
+        return framed
 
     def rows(self, indices: np.ndarray, length: int) -> np.ndarray:
         """The strings ``indices``, all of length ``length``, as a (B, length) matrix."""
@@ -106,9 +127,10 @@ class Corpus:
         >>> Corpus(np.array([0, 1, 1]), np.array([2, 0, 1])).stream(eos=2).tolist()
         [2, 0, 1, 2, 2, 1, 2]
         """
-        stream = np.full(len(self.tokens) + len(self) + 1, eos, dtype=np.int64)
-        string = np.repeat(np.arange(len(self)), self.lengths)  # the string of every token
-        stream[np.arange(len(self.tokens)) + string + 1] = self.tokens
+        stream = np.full(len(self.tokens) + len(self) + 1, eos, dtype=self.tokens.dtype)
+        is_symbol = np.ones(len(stream), dtype=bool)
+        is_symbol[self.heads] = is_symbol[-1] = False
+        stream[is_symbol] = self.tokens
         return stream
 
 
@@ -140,27 +162,48 @@ def stream_columns(stream: np.ndarray, columns: int, rank: int, world_size: int)
     """Cut a stream into ``columns * world_size`` parallel streams; this rank's (columns, n+1).
 
     Column ``i`` continues where column ``i`` of the previous chunk stopped, so the hidden state
-    is carried across chunks. Too short a stream gets fewer columns.
+    is carried across chunks. Too short a stream gets fewer columns. The columns are a view of
+    the stream (consecutive columns share one token), not a copy.
+
+    Examples
+    --------
+    >>> stream_columns(np.arange(7), 2, 0, 1).tolist()
+    [[0, 1, 2, 3], [3, 4, 5, 6]]
     """
     total = max(1, min(columns * world_size, (len(stream) - 1) // 2))
     n = (len(stream) - 1) // total
-    starts = np.arange(total) * n
-    all_columns = stream[starts[:, None] + np.arange(n + 1)]  # (total, n + 1)
+    all_columns = sliding_window_view(stream, n + 1)[::n][:total]  # (total, n + 1)
     per_rank = -(-total // world_size)
     mine = all_columns[rank * per_rank : (rank + 1) * per_rank]
     return mine if len(mine) else all_columns[:1]
 
 
-def stream_chunks(columns: np.ndarray, bptt: int) -> list[Batch]:
-    """Consecutive (B, ≤bptt) chunks of parallel streams: inputs and next-token targets."""
-    data = torch.from_numpy(columns)
-    length = data.shape[1] - 1
-    chunks = []
-    for start in range(0, length, bptt):
-        stop = min(start + bptt, length)
-        inputs, targets = data[:, start:stop], data[:, start + 1 : stop + 1]
-        chunks.append(Batch(inputs, targets, targets.numel()))
-    return chunks
+class StreamChunks(Sequence):
+    """Consecutive (B, ≤bptt) chunks of parallel streams: inputs and next-token targets, made
+    (as int64 tensors) when read, so the streams stay as compact as the corpus.
+
+    Examples
+    --------
+    >>> chunks = StreamChunks(np.arange(8).reshape(2, 4), bptt=2)
+    >>> len(chunks), chunks[1].inputs.tolist(), chunks[1].targets.tolist(), chunks[1].tokens
+    (2, [[2], [6]], [[3], [7]], 2)
+    """
+
+    def __init__(self, columns: np.ndarray, bptt: int) -> None:
+        self.columns, self.bptt = columns, bptt
+        self.length = columns.shape[1] - 1
+
+    def __len__(self) -> int:
+        return -(-self.length // self.bptt)
+
+    def __getitem__(self, step: int) -> Batch:  # type: ignore[override]
+        if not 0 <= step < len(self):
+            raise IndexError(step)
+        start = step * self.bptt
+        stop = min(start + self.bptt, self.length)
+        window = torch.from_numpy(self.columns[:, start : stop + 1].astype(np.int64))
+        inputs, targets = window[:, :-1], window[:, 1:]
+        return Batch(inputs, targets, targets.numel())
 
 
 class _PaddedBatches(Sequence):
@@ -215,9 +258,9 @@ class Batches:
         indices = bucketed_batches(self.train.lengths, self.batch_size, rng)
         return _PaddedBatches(self.train, shard(indices, self.rank, self.world_size), self.vocabulary)
 
-    def _stream_chunks(self, corpus: Corpus, bptt: int) -> list[Batch]:
+    def _stream_chunks(self, corpus: Corpus, bptt: int) -> StreamChunks:
         stream = corpus.stream(self.vocabulary.eos)
-        return stream_chunks(stream_columns(stream, self.batch_size, self.rank, self.world_size), bptt)
+        return StreamChunks(stream_columns(stream, self.batch_size, self.rank, self.world_size), bptt)
 
     def _validation_strings(self, val: Corpus, size: int) -> list[Batch]:
         """Length-sorted batches of validation strings; rank r takes every world_size-th."""

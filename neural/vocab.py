@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, repeat
 
 import numpy as np
 
 from automimic_io import separator, single_characters, split_symbols
 
 EOS = "$"
+TOKEN_DTYPE = np.int32  # symbol indices of encoded corpora
+TEXT_BLOCK = 1 << 20  # characters encoded at a time (a block's code points: 4 MiB)
 
 # One string: a tuple of symbols, or a plain str, read as ``automimic_io.symbols_of`` reads it.
 Symbols = Sequence[str]
@@ -94,25 +96,42 @@ class Vocabulary:
             raise CorpusError(f"unknown symbol {err.args[0]!r}{where} (alphabet: {' '.join(self.alphabet)})") from None
 
     def encode_flat(self, strings: Iterable[Symbols]) -> tuple[np.ndarray, np.ndarray]:
-        """The indices of all symbols of all strings end to end, and each string's length.
+        """The indices of all symbols of all strings end to end (int32: 4 bytes a symbol), and
+        each string's length. Plain ``str`` strings over one-character symbols (a text) are
+        encoded by numpy from their code points, without a Python object per character.
 
         Examples
         --------
         >>> tokens, lengths = Vocabulary(("a", "b")).encode_flat(["ab", "", "b"])
-        >>> tokens.tolist(), lengths.tolist()
-        ([0, 1, 1], [2, 0, 1])
+        >>> tokens.tolist(), lengths.tolist(), tokens.dtype.name
+        ([0, 1, 1], [2, 0, 1], 'int32')
+        >>> Vocabulary(("a", "b")).encode_flat([("a", "b"), ("b",)])[0].tolist()
+        [0, 1, 1]
         """
         strings = [self._symbols(s) for s in strings]
         lengths = np.fromiter(map(len, strings), dtype=np.int64, count=len(strings))
-        index = self._index  # type: ignore[attr-defined]
-        try:  # one flat pass is much faster than one numpy call per string
-            symbols = map(index.__getitem__, chain.from_iterable(strings))
-            tokens = np.fromiter(symbols, dtype=np.int64, count=int(lengths.sum()))
-        except KeyError:
+        total = int(lengths.sum())
+        if self._single and all(isinstance(s, str) for s in strings):  # type: ignore[attr-defined]
+            tokens = self._encode_text("".join(strings), total)
+        else:  # one flat pass is much faster than one numpy call per string
+            symbols = map(self._index.get, chain.from_iterable(strings), repeat(-1))  # type: ignore[attr-defined]
+            tokens = np.fromiter(symbols, dtype=TOKEN_DTYPE, count=total)
+        if total and tokens.min() < 0:
             for line, string in enumerate(strings, start=1):
                 self.encode(string, line=line)  # raises, naming the line
-            raise
         return tokens, lengths
+
+    def _encode_text(self, text: str, length: int) -> np.ndarray:
+        """The indices of the characters of ``text`` (-1 for a character not in the alphabet),
+        looked up by code point a block at a time."""
+        codes = [ord(symbol) for symbol in self.alphabet]
+        table = np.full(max(codes) + 2, -1, dtype=TOKEN_DTYPE)  # the last entry: any other code
+        table[codes] = np.arange(len(codes), dtype=TOKEN_DTYPE)
+        tokens = np.empty(length, dtype=TOKEN_DTYPE)
+        for start in range(0, length, TEXT_BLOCK):
+            block = np.frombuffer(text[start : start + TEXT_BLOCK].encode("utf-32-le"), dtype="<u4")
+            tokens[start : start + len(block)] = table.take(block, mode="clip")
+        return tokens
 
     def _symbols(self, string: Symbols) -> Symbols:
         if isinstance(string, str):
@@ -142,5 +161,5 @@ def infer_alphabet(strings: Iterable[Symbols]) -> tuple[str, ...]:
     >>> infer_alphabet(["ba", "ac"])
     ('a', 'b', 'c')
     """
-    return tuple(sorted({s for string in strings for s in string}))
+    return tuple(sorted(set(chain.from_iterable(strings))))
 
