@@ -14,7 +14,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from neural.vocab import CorpusError, Symbols, Vocabulary
 
-HASH_BLOCK = 1 << 20  # entries of the framed corpus hashed at a time
+HASH_BLOCK = 1 << 16  # entries of the framed corpus hashed (and tokens counted) at a time
+MIN_STREAM_STEPS = 20  # optimiser steps an epoch on a stream, by default (short texts need them)
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class Corpus:
     (3, [0, 1, 1], [0, 2, 2])
     """
 
-    tokens: np.ndarray  # (total,) symbol indices (int32 when encoded)
+    tokens: np.ndarray  # (total,) symbol indices (Vocabulary.token_dtype when encoded)
     lengths: np.ndarray  # (n,) int64
 
     @classmethod
@@ -134,6 +135,28 @@ class Corpus:
         return stream
 
 
+def unigram_bits(train: Corpus, val: Corpus, eos: int) -> float:
+    """Bits per symbol on ``val`` (ends of string included) of the unigram model of ``train``,
+    add-one smoothed: the baseline that any model worth training beats.
+
+    Examples
+    --------
+    >>> corpus = Corpus(np.array([0, 0, 0, 1]), np.array([4]))  # a a a b $
+    >>> round(unigram_bits(corpus, corpus, eos=2), 3)  # p = (4, 2, 2) / 8
+    1.4
+    """
+    def counts(corpus: Corpus) -> np.ndarray:
+        result = np.zeros(eos + 1)
+        for start in range(0, len(corpus.tokens), HASH_BLOCK):  # bincount copies to int64
+            result += np.bincount(corpus.tokens[start : start + HASH_BLOCK], minlength=eos + 1)
+        result[eos] += len(corpus)
+        return result
+
+    model = counts(train) + 1
+    observed = counts(val)
+    return float(-(observed * np.log2(model / model.sum())).sum() / max(observed.sum(), 1))
+
+
 def bucketed_batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
     """Index batches of strings of similar length, in random order.
 
@@ -176,6 +199,18 @@ def stream_columns(stream: np.ndarray, columns: int, rank: int, world_size: int)
     per_rank = -(-total // world_size)
     mine = all_columns[rank * per_rank : (rank + 1) * per_rank]
     return mine if len(mine) else all_columns[:1]
+
+
+def stream_batch_size(length: int, bptt: int, *, largest: int = 64, steps: int = MIN_STREAM_STEPS) -> int:
+    """Parallel streams for a stream of ``length`` tokens: at most ``largest``, and few enough
+    that an epoch makes at least ``steps`` optimiser steps of ``bptt`` tokens (when it can).
+
+    Examples
+    --------
+    >>> stream_batch_size(5_900, 100), stream_batch_size(10_000_000, 100), stream_batch_size(50, 100)
+    (2, 64, 1)
+    """
+    return max(1, min(largest, length // (bptt * steps)))
 
 
 class StreamChunks(Sequence):

@@ -11,8 +11,7 @@ import numpy as np
 from automimic_io import separator, single_characters, split_symbols
 
 EOS = "$"
-TOKEN_DTYPE = np.int32  # symbol indices of encoded corpora
-TEXT_BLOCK = 1 << 20  # characters encoded at a time (a block's code points: 4 MiB)
+TEXT_BLOCK = 1 << 16  # characters encoded at a time (a block's code points: 256 KiB)
 
 # One string: a tuple of symbols, or a plain str, read as ``automimic_io.symbols_of`` reads it.
 Symbols = Sequence[str]
@@ -68,6 +67,17 @@ class Vocabulary:
         return len(self.alphabet) + 1
 
     @property
+    def token_dtype(self) -> np.dtype:
+        """The integer type of encoded corpora: the smallest that holds every index and -1.
+
+        Examples
+        --------
+        >>> Vocabulary(("a", "b")).token_dtype, Vocabulary(tuple(map(str, range(40_000)))).token_dtype
+        (dtype('int16'), dtype('int32'))
+        """
+        return np.dtype(np.int16 if self.pad < 2**15 else np.int32)
+
+    @property
     def size(self) -> int:
         """Number of output columns (and of input tokens): ``|alphabet| + 1``."""
         return len(self.alphabet) + 1
@@ -96,15 +106,16 @@ class Vocabulary:
             raise CorpusError(f"unknown symbol {err.args[0]!r}{where} (alphabet: {' '.join(self.alphabet)})") from None
 
     def encode_flat(self, strings: Iterable[Symbols]) -> tuple[np.ndarray, np.ndarray]:
-        """The indices of all symbols of all strings end to end (int32: 4 bytes a symbol), and
-        each string's length. Plain ``str`` strings over one-character symbols (a text) are
-        encoded by numpy from their code points, without a Python object per character.
+        """The indices of all symbols of all strings end to end (as :attr:`token_dtype`: 2 bytes
+        a symbol for alphabets under 32,767 symbols), and each string's length. Plain ``str``
+        strings over one-character symbols (a text) are encoded by numpy from their code points,
+        without a Python object per character.
 
         Examples
         --------
         >>> tokens, lengths = Vocabulary(("a", "b")).encode_flat(["ab", "", "b"])
         >>> tokens.tolist(), lengths.tolist(), tokens.dtype.name
-        ([0, 1, 1], [2, 0, 1], 'int32')
+        ([0, 1, 1], [2, 0, 1], 'int16')
         >>> Vocabulary(("a", "b")).encode_flat([("a", "b"), ("b",)])[0].tolist()
         [0, 1, 1]
         """
@@ -115,7 +126,7 @@ class Vocabulary:
             tokens = self._encode_text("".join(strings), total)
         else:  # one flat pass is much faster than one numpy call per string
             symbols = map(self._index.get, chain.from_iterable(strings), repeat(-1))  # type: ignore[attr-defined]
-            tokens = np.fromiter(symbols, dtype=TOKEN_DTYPE, count=total)
+            tokens = np.fromiter(symbols, dtype=self.token_dtype, count=total)
         if total and tokens.min() < 0:
             for line, string in enumerate(strings, start=1):
                 self.encode(string, line=line)  # raises, naming the line
@@ -125,17 +136,19 @@ class Vocabulary:
         """The indices of the characters of ``text`` (-1 for a character not in the alphabet),
         looked up by code point a block at a time."""
         codes = [ord(symbol) for symbol in self.alphabet]
-        table = np.full(max(codes) + 2, -1, dtype=TOKEN_DTYPE)  # the last entry: any other code
-        table[codes] = np.arange(len(codes), dtype=TOKEN_DTYPE)
-        tokens = np.empty(length, dtype=TOKEN_DTYPE)
+        table = np.full(max(codes) + 2, -1, dtype=self.token_dtype)  # the last: any other code
+        table[codes] = np.arange(len(codes))
+        tokens = np.empty(length, dtype=self.token_dtype)
         for start in range(0, length, TEXT_BLOCK):
             block = np.frombuffer(text[start : start + TEXT_BLOCK].encode("utf-32-le"), dtype="<u4")
             tokens[start : start + len(block)] = table.take(block, mode="clip")
         return tokens
 
     def _symbols(self, string: Symbols) -> Symbols:
-        if isinstance(string, str):
-            return split_symbols(string, chars=self._single)  # type: ignore[attr-defined]
+        """The symbols of a string: a ``str`` over one-character symbols is kept as it is (a
+        sequence of its characters: no tuple of a million characters), one over words split."""
+        if isinstance(string, str) and not self._single:  # type: ignore[attr-defined]
+            return split_symbols(string, chars=False)
         return string
 
     def decode(self, indices: Iterable[int]) -> tuple[str, ...]:

@@ -76,3 +76,26 @@ def test_streams_are_the_same_every_epoch_and_cover_the_text():
     assert np.array_equal(columns.ravel(), stream[: columns.size])
     targets = np.concatenate([b.targets for b in batches.epoch(0)], axis=1)
     assert np.array_equal(targets[:, :-1], columns[:, 1:])
+
+
+def test_a_text_is_encoded_and_cut_into_streams_compactly():
+    """A text costs a few bytes a character (2-byte tokens, a 2-byte stream, its mask and
+    blocks of work), not a Python object or an int64 array per character: 10 MB of text must
+    train in well under a gigabyte."""
+    import tracemalloc
+
+    text = "abcabcbca\n" * 200_000  # 2 million characters
+    vocabulary = Vocabulary(("\n", "a", "b", "c"))
+    tracemalloc.start()
+    try:
+        corpus = Corpus.encode(vocabulary, [text])
+        Batches(vocabulary, corpus, corpus, batch_size=64, eval_batch_size=8, bptt=100, seed=0)
+        digest = corpus.sha256
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak / len(text) < 10, f"{peak / len(text):.1f} bytes a character"
+    assert corpus.tokens.dtype == np.int16
+    tokens = np.array(["\nabc".index(c) for c in text[:1000]])
+    assert np.array_equal(corpus.tokens[:1000], tokens)
+    assert digest == Corpus.encode(vocabulary, [tuple(text)]).sha256
