@@ -88,18 +88,44 @@ def prepare_folder(out: Path, record: dict, *, force: bool) -> bool:
         return False
     previous = _read_record(out / RUN_FILE)
     if previous is not None:
-        changed = sorted(k for k in (set(previous) | set(record)) - {"automaton"}
-                         if previous.get(k) != record.get(k))
+        changed = setting_changes(previous, record)
         if not changed:
             remove_temporaries(out, OUTPUT_FILES + TRAINING_FILES)
             return True
-        raise CliError(f"{out} holds a run with other settings ({', '.join(changed)} differ): "
+        raise CliError(f"{out} holds a run with other settings ({'; '.join(changed)}): "
                        "replace it with --force or choose another --out")
     if ours:
         raise CliError(f"{out} already holds files ({', '.join(ours)}): replace them with "
                        "--force or choose another --out")
     out.mkdir(parents=True, exist_ok=True)
     return False
+
+
+_ABSENT = object()  # a setting one of two runs does not have
+
+
+def setting_changes(previous: dict, record: dict) -> list[str]:
+    """Each setting of ``record`` that differs from ``previous``, with both values; nested
+    settings (the model's, the training's) by their own names.
+
+    Examples
+    --------
+    >>> setting_changes({"seed": 0, "model": {"hidden_size": 8}, "automaton": "a.yaml"},
+    ...                 {"seed": 1, "model": {}, "automaton": "b.yaml"})
+    ['model.hidden_size: 8 → not given', 'seed: 0 → 1']
+    """
+    changes = []
+    for key in sorted((set(previous) | set(record)) - {"automaton"}):
+        old, new = previous.get(key, _ABSENT), record.get(key, _ABSENT)
+        if isinstance(old, dict) and isinstance(new, dict):
+            changes += [f"{key}.{change}" for change in setting_changes(old, new)]
+        elif old != new:
+            changes.append(f"{key}: {_shown_setting(old)} → {_shown_setting(new)}")
+    return changes
+
+
+def _shown_setting(value) -> str:
+    return "not given" if value is _ABSENT else repr(value)
 
 
 def _read_record(path: Path) -> dict | None:

@@ -86,7 +86,7 @@ def read_run_corpora(out: Path) -> tuple[list, list, tuple[str, ...]]:
     for name in ("train.txt", "val.txt"):
         if chars:
             text = read_text(out / name, limit=MAX_CORPUS_BYTES, what="corpus")
-            corpora.append([tuple(text)] if text else [])
+            corpora.append([text] if text else [])
         else:
             corpora.append(read_corpus(out / name, chars=single_characters(alphabet)))
     return corpora[0], corpora[1], alphabet

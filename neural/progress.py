@@ -55,6 +55,20 @@ class Progress:
         """Mark the run finished, saying why."""
         self.finished, self.stop_reason = True, reason
 
+    def resumed(self) -> str:
+        """What a resumed run says: where it goes on (or that it had finished).
+
+        Examples
+        --------
+        >>> Progress(epoch=2).resumed(), Progress(epoch=2, step=7).resumed()
+        ('resuming at epoch 3', 'resuming at epoch 3, after its step 7')
+        >>> Progress(epoch=4, finished=True, stop_reason="finished 4 epochs").resumed()
+        'nothing to resume: the run had finished (finished 4 epochs)'
+        """
+        if self.finished:
+            return f"nothing to resume: the run had finished ({self.stop_reason})"
+        return f"resuming at epoch {self.epoch + 1}" + (f", after its step {self.step}" if self.step else "")
+
     def to_dict(self) -> dict[str, Any]:
         """Plain data for a checkpoint or JSON."""
         return asdict(self)

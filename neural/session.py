@@ -30,7 +30,7 @@ from neural.checkpoint import (
     save_checkpoint,
 )
 from neural.config import TrainConfig
-from neural.data import Batches, Corpus
+from neural.data import Batches, Corpus, unigram_bits
 from neural.distributed import Context
 from neural.model import RNNConfig, RNNLanguageModel, State, map_state
 from neural.progress import Progress
@@ -63,6 +63,7 @@ class Session:
     best_state: dict[str, torch.Tensor] = field(default_factory=dict)
     stream_state: State | None = None  # carried hidden state in the middle of a bptt epoch
     average: AveragedModel | None = None  # the moving average of the weights (TrainConfig.ema)
+    unigram_bits: float | None = None  # validation bits of the training corpus's unigram model
 
     @property
     def evaluated(self) -> RNNLanguageModel:
@@ -120,6 +121,7 @@ def start_session(
         history={key: [] for key in HISTORY_KEYS},
         tokens_per_batch=_tokens_per_batch(train, train_config),
         average=_weight_average(model, train_config.ema),
+        unigram_bits=unigram_bits(train, val, vocabulary.eos) if len(val) else None,
     )
     if checkpoint is None:
         torch.manual_seed(_rank_seed(seed, context.rank))  # dropout masks differ across ranks
@@ -278,7 +280,8 @@ def _model_payload(session: Session) -> dict[str, Any]:
         "alphabet": list(session.vocabulary.alphabet),
         "model_config": asdict(session.model_config),
         "state_dict": _cpu(session.best_state or session.evaluated.state_dict()),
-        "history": {**session.history, "best_epoch": session.progress.best_epoch},
+        "history": {**session.history, "best_epoch": session.progress.best_epoch,
+                    "unigram_bits": session.unigram_bits},
         "data_sha256": session.data_sha256,
     }
 

@@ -97,6 +97,8 @@ def train(
             )
             check_precision(session.train_config.precision, context.device, session.model_config)
             with interrupt_flag() as interrupted, progress_bar(quiet or context.rank > 0) as bar:
+                if resume and (session.progress.epoch or session.progress.step):
+                    bar.message(session.progress.resumed())
                 while not session.progress.finished:
                     _run_epoch(session, bar, interrupted)
                     _end_epoch(session, bar)

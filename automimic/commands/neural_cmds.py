@@ -8,7 +8,7 @@ import math
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import fields
 from pathlib import Path
 
@@ -117,6 +117,8 @@ def run_train(args: argparse.Namespace) -> int:
         train_strings, val_strings, alphabet = _sample_automaton(args)
     else:
         train_strings, val_strings, alphabet = _read_corpora(args)
+    if chars and not reuse:
+        train_config = _stream_config(args, train_config, len(train_strings[0]), leader)
     if leader:
         _clear_run_folder(args, out)
         if not reuse:
@@ -252,9 +254,10 @@ def _first_line_with(strings: list[tuple[str, ...]], chars: bool,
     return None
 
 
-def read_data(path: str | os.PathLike, *, chars: bool = False) -> list[tuple[str, ...]]:
+def read_data(path: str | os.PathLike, *, chars: bool = False) -> list[Sequence[str]]:
     """Strings of a corpus file, read as :func:`automimic_io.parse_corpus` reads them; with
-    ``chars`` the whole text is one string of characters.
+    ``chars`` the whole text is one string of characters, kept as one ``str`` (a tuple would
+    cost 8 bytes a character more).
 
     Examples
     --------
@@ -265,7 +268,7 @@ def read_data(path: str | os.PathLike, *, chars: bool = False) -> list[tuple[str
     [('a', 'b'), ('b',)]
     """
     text = read_text(path, limit=MAX_CORPUS_BYTES, what="corpus")
-    strings = [tuple(text)] if chars and text else parse_corpus(text)
+    strings = [text] if chars and text else parse_corpus(text)
     if not strings:
         raise CliError(f"{path}: the corpus is empty")
     return strings
@@ -304,6 +307,24 @@ def _with_saved(args: argparse.Namespace, chosen: dict) -> dict:
     }
 
 
+def _stream_config(args: argparse.Namespace, config, length: int, leader: bool):
+    """The training configuration of a text: parallel streams from its length unless given
+    (a short text then still makes several steps an epoch), and a line that says so."""
+    from dataclasses import replace
+
+    from neural.data import stream_batch_size
+
+    if "batch_size" not in chosen_options(args)["training"]:
+        config = replace(config, batch_size=stream_batch_size(length, config.bptt))
+    columns = min(config.batch_size, max(1, length // 2))
+    steps = -(-(length // columns) // config.bptt)
+    if leader:
+        print(f"automimic: training on one stream of {length:,} characters: {columns} parallel "
+              f"streams in chunks of {config.bptt} ({steps} step{'s' * (steps != 1)} an epoch)",
+              file=sys.stderr)
+    return config
+
+
 def _print_summary(model, out: Path) -> None:
     history = model.history
     best = history.get("best_epoch", -1)
@@ -312,6 +333,11 @@ def _print_summary(model, out: Path) -> None:
         f"trained {len(history['train_bits'])} epochs; best epoch {best + 1}: "
         f"validation {val:.4f} bits/symbol; model saved in {out}"
     )
+    baseline = history.get("unigram_bits")
+    if baseline is not None and not val < baseline:
+        print(f"automimic: warning: the validation loss ({val:.4f} bits/symbol) is no better than "
+              f"a unigram model of the training data ({baseline:.4f}): train longer (--epochs), "
+              "on more data, or with other settings", file=sys.stderr)
 
 
 def run_generate(args: argparse.Namespace) -> int:

@@ -869,8 +869,8 @@ def test_ctrl_c_during_run_saves_and_running_again_resumes(pipeline):
 
 @pytest.mark.slow  # the interrupted and resumed run: ~11 s, once for the module
 @pytest.mark.parametrize(("change", "needle"), [
-    (["--n-train", "1499"], "n_train differ"),
-    (["--hidden", "9"], "model differ"),
+    (["--n-train", "1499"], "n_train: 1500 → 1499"),
+    (["--hidden", "9"], "model.hidden_size: 8 → 9"),
 ], ids=["n-train", "hidden"])
 def test_running_again_with_other_settings_asks_for_force_and_loses_nothing(capsys, pipeline,
                                                                             change, needle):

@@ -9,6 +9,7 @@ import pytest
 
 import neural
 from automimic.cli import main
+from automimic.commands.neural_cmds import read_data
 from automimic.provenance import trained_on
 from automimic.trained_runs import complete_run, score_run
 
@@ -94,6 +95,31 @@ def test_bad_corpus_and_bad_run(tmp_path, capsys):
     (tmp_path / "broken" / "model.pt").write_bytes(b"not a checkpoint")
     assert main(["generate", str(tmp_path / "broken")]) == 2
     assert "not a readable checkpoint" in capsys.readouterr().err
+
+
+def test_a_text_is_read_as_one_str_not_a_tuple_of_characters(tmp_path):
+    (tmp_path / "text.txt").write_text("to be\nor not\n")
+    strings = read_data(tmp_path / "text.txt", chars=True)
+    assert strings == ["to be\nor not\n"] and type(strings[0]) is str
+
+
+def test_a_short_text_trains_several_steps_an_epoch_and_a_poor_result_is_named(tmp_path, capsys):
+    """6 KB of text in 64 streams of 100 would make one step an epoch: the default streams
+    come from the text's length; a result no better than the unigram model gets a warning."""
+    (tmp_path / "text.txt").write_text("to be or not to be, that is the question\n" * 150)
+    out = tmp_path / "run"
+    args = ["train", "--data", str(tmp_path / "text.txt"), "--chars", "--hidden", "4", "--quiet"]
+    assert main([*args, "--out", str(out), "--epochs", "4", "--lr", "0.02"]) == 0
+    err = capsys.readouterr().err
+    assert "automimic: training on one stream of 5,535 characters: 2 parallel streams in chunks " \
+           "of 100 (28 steps an epoch)" in err
+    assert "warning: the validation loss" not in err
+    assert main([*args, "--out", str(out), "--epochs", "1", "--batch-size", "64", "--force"]) == 0
+    err = capsys.readouterr().err
+    assert "64 parallel streams in chunks of 100 (1 step an epoch)" in err
+    warning = [line for line in err.splitlines() if "warning" in line]
+    assert len(warning) == 1 and "is no better than a unigram model of the training data" in \
+        warning[0] and "--epochs" in warning[0]
 
 
 def test_train_chars_stream(tmp_path):

@@ -157,7 +157,7 @@ def test_ddp_with_two_gloo_processes(tmp_path):
     assert np.allclose(model.next_symbol_distribution([()]).sum(), 1)
 
 
-def test_a_checkpoint_of_the_old_layout_resumes(tmp_path, chain_corpus):
+def test_a_checkpoint_of_the_old_layout_resumes(tmp_path, chain_corpus, capsys):
     """Checkpoints written before progress became a record (with a ``scheduler`` key and a
     progress dict) resume; a progress field this version does not know is one clear line."""
     data = (chain_corpus["train"][:40], chain_corpus["val"][:10], ALPHABET)
@@ -170,8 +170,9 @@ def test_a_checkpoint_of_the_old_layout_resumes(tmp_path, chain_corpus):
            "progress": {**saved["progress"], "finished": False},
            "train_config": {**saved["train_config"], "epochs": 2}}
     torch.save(old, path)
-    resumed = neural.train(*data, seed=0, quiet=True, run_dir=tmp_path, resume=True)
+    resumed = neural.train(*data, seed=0, quiet=False, run_dir=tmp_path, resume=True)
     assert len(resumed.history["val_bits"]) == 2
+    assert "resuming at epoch 2\n" in capsys.readouterr().err  # it says from where
     torch.save({**old, "progress": {**old["progress"], "speed": 1}}, path)
     with pytest.raises(CheckpointError, match="corrupt checkpoint .unknown progress field speed"):
         neural.train(*data, seed=0, quiet=True, run_dir=tmp_path, resume=True)
