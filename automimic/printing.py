@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
 from automata.strings import format_string
 from automimic_io.jsontext import json_text
+
+JSON_LINES_HELP = "print one JSON record a line (JSON Lines) instead"
 
 
 def print_json(value: object) -> None:
@@ -35,8 +38,38 @@ def print_scores(strings: list[str], natural_logs: np.ndarray, as_json: bool) ->
         print(f"{row['string']!r:<{width}}  {row['probability']:>12.6g}  {log2:>10}")
 
 
-def print_completions(alphabet, prefix, completions) -> None:
-    """Print ranked completions: the whole string with its conditional probability."""
+def json_lines(records: Iterable[dict]) -> str:
+    """JSON Lines: one record a line; a newline inside a string is escaped, so one record stays
+    one line.
+
+    >>> print(json_lines([{"string": "a\\nb"}, {"string": ""}]), end="")
+    {"string": "a\\nb"}
+    {"string": ""}
+    """
+    return "".join(json_text(record, indent=None) + "\n" for record in records)
+
+
+def sample_records(strings: Sequence[Sequence[str]], cut: Sequence[bool],
+                   format_symbols: Callable[[Sequence[str]], str]) -> list[dict]:
+    """One record a sampled string: its text, its symbols and whether it was cut at the
+    maximum length.
+
+    >>> sample_records([("a", "b")], [False], "".join)
+    [{'string': 'ab', 'symbols': ['a', 'b'], 'cut': False}]
+    """
+    return [{"string": format_symbols(s), "symbols": list(s), "cut": bool(c)}
+            for s, c in zip(strings, cut, strict=True)]
+
+
+def print_completions(alphabet, prefix, completions, *, as_json: bool = False) -> None:
+    """Print ranked completions: the whole string with its conditional probability, as a table
+    or JSON Lines (``string``, ``symbols``, ``completion``, ``probability``)."""
+    if as_json:
+        print(json_lines({"string": format_string(alphabet, tuple(prefix) + tuple(suffix)),
+                          "symbols": [*prefix, *suffix],
+                          "completion": list(suffix), "probability": probability}
+                         for suffix, probability in completions), end="")
+        return
     for suffix, probability in completions:
         whole = format_string(alphabet, tuple(prefix) + tuple(suffix))
         print(f"{probability:10.6g}  {whole!r}")

@@ -54,10 +54,10 @@ def score_run(run_dir: str, strings: list[str], as_json: bool) -> int:
     return 0
 
 
-def complete_run(run_dir: str, prefix: str, k: int) -> int:
+def complete_run(run_dir: str, prefix: str, k: int, *, as_json: bool = False) -> int:
     """``automimic complete RUN PREFIX``: the k most probable completions under the RNN."""
     model = load_run(run_dir)
     symbols = parse_string(prefix, model.alphabet)
     completions = model.complete(symbols, k=k) if k else []
-    print_completions(model.alphabet, symbols, completions)
+    print_completions(model.alphabet, symbols, completions, as_json=as_json)
     return 0

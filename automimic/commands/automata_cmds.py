@@ -20,7 +20,14 @@ from automata.rendering import (
 from automimic.arguments import count, inverse_temperature, positive
 from automimic.errors import CliError
 from automimic.paths import refuse_overwriting_input
-from automimic.printing import print_completions, print_json, print_scores
+from automimic.printing import (
+    JSON_LINES_HELP,
+    json_lines,
+    print_completions,
+    print_json,
+    print_scores,
+    sample_records,
+)
 from automimic.trained_runs import complete_run, is_run, score_run
 from automimic_io import write_atomic
 
@@ -75,6 +82,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sample.add_argument("--max-length", type=count, default=None,
                         help=f"cut strings at this length (default {am.DEFAULT_MAX_LENGTH})")
     sample.add_argument("-o", "--out", metavar="OUT", help="write to this file instead")
+    sample.add_argument("--json", action="store_true",
+                        help=f"{JSON_LINES_HELP}: string, symbols, cut")
     sample.set_defaults(handler=run_sample)
 
     complete = subparsers.add_parser("complete", help="most probable completions of a prefix",
@@ -83,6 +92,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     complete.add_argument("file", metavar="FILE|RUN")
     complete.add_argument("prefix", metavar="PREFIX", help=_STRING_HELP)
     complete.add_argument("-k", type=count, default=5, help="how many completions (5)")
+    complete.add_argument("--json", action="store_true",
+                          help=f"{JSON_LINES_HELP}: string, symbols, completion, probability")
     complete.set_defaults(handler=run_complete)
 
 
@@ -189,12 +200,12 @@ def run_score(args: argparse.Namespace) -> int:
 
 def run_complete(args: argparse.Namespace) -> int:
     if is_run(args.file):
-        return complete_run(args.file, args.prefix, args.k)
+        return complete_run(args.file, args.prefix, args.k, as_json=args.json)
     a = am.load(args.file)
     if not args.k:
         return 0
     completions = am.complete(a, args.prefix, k=args.k)
-    print_completions(a.alphabet, am.to_symbols(a, args.prefix), completions)
+    print_completions(a.alphabet, am.to_symbols(a, args.prefix), completions, as_json=args.json)
     if completions.cut:
         print(f"automimic: note: the search stopped at its limits after {len(completions)} of "
               f"{args.k} completions: a missing one could have probability up to "
@@ -214,7 +225,11 @@ def run_sample(args: argparse.Namespace) -> int:
         refuse_overwriting_input(args.out, args.file)
     a = am.load(args.file)
     samples = am.sample(a, args.n, seed=args.seed, alpha=args.alpha, max_length=args.max_length)
-    text = "".join(am.format_string(a.alphabet, s) + "\n" for s in samples)
+    if args.json:
+        text = json_lines(sample_records(samples, samples.cut,
+                                         lambda s: am.format_string(a.alphabet, s)))
+    else:
+        text = "".join(am.format_string(a.alphabet, s) + "\n" for s in samples)
     if args.out is not None:
         write_atomic(Path(args.out), text)
     else:

@@ -16,6 +16,7 @@ import numpy as np
 
 from automimic.arguments import count, inverse_temperature, positive
 from automimic.errors import CliError
+from automimic.printing import JSON_LINES_HELP, json_lines, sample_records
 from automimic.provenance import write_source
 from automimic.run_folder import (
     CORPUS_FILE,
@@ -54,6 +55,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     generate.add_argument("--alpha", type=inverse_temperature, default=1.0, help="inverse temperature (1)")
     generate.add_argument("--seed", type=count, default=None, help="random seed")
     generate.add_argument("--max-length", type=count, default=1000, help="cut strings there (1000)")
+    generate.add_argument("--json", action="store_true",
+                          help=f"{JSON_LINES_HELP}: string, symbols, cut")
     generate.set_defaults(handler=run_generate)
     gradients = subparsers.add_parser(
         "gradients", help="plot the gradient flow through time and the gradient-norm history",
@@ -344,7 +347,10 @@ def run_generate(args: argparse.Namespace) -> int:
     """``automimic generate RUN``: strings sampled from the RNN, one a line."""
     model = load_run(args.run)
     samples = model.sample(args.n, alpha=args.alpha, max_length=args.max_length, seed=args.seed)
-    sys.stdout.write("".join(model.vocabulary.format(s) + "\n" for s in samples))
+    if args.json:
+        sys.stdout.write(json_lines(sample_records(samples, samples.cut, model.vocabulary.format)))
+    else:
+        sys.stdout.write("".join(model.vocabulary.format(s) + "\n" for s in samples))
     cut = int(samples.cut.sum())
     if cut:
         print(f"automimic: note: {cut} of {args.n} strings reached --max-length {args.max_length} and "

@@ -116,6 +116,33 @@ def test_sample_writes_one_string_a_line_atomically(capsys, tmp_path):
     assert list(tmp_path.iterdir()) == [out_file]  # no temporary file left behind
 
 
+def test_sample_json_round_trips_every_string(capsys, tmp_path):
+    words = am.from_dict({"kind": "markov", "alphabet": ["the", "cat", "\n"], "start": {"the": 1.0},
+                          "next": {"the": {"cat": 0.5, "\n": 0.5}, "cat": {"$": 1.0},
+                                   "\n": {"the": 0.4, "$": 0.6}}})
+    path = tmp_path / "words.yaml"
+    am.dump(words, path)
+    code, out, err = run(capsys, "sample", str(path), "-n", "30", "--seed", "3", "--json")
+    records = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and len(records) == 30 and any("\n" in r["symbols"] for r in records)
+    samples = am.sample(words, 30, seed=3)
+    assert [tuple(r["symbols"]) for r in records] == list(samples)
+    assert [r["string"] for r in records] == [am.format_string(words.alphabet, s) for s in samples]
+    assert not any(r["cut"] for r in records)
+    code, _, _ = run(capsys, "sample", str(path), "-n", "30", "--seed", "3", "--json", "-o",
+                     str(tmp_path / "s.jsonl"))
+    assert (tmp_path / "s.jsonl").read_text() == out
+
+
+def test_complete_json_lists_the_ranked_completions(capsys):
+    code, out, _ = run(capsys, "complete", PFA, "c", "-k", "3", "--json")
+    records = [json.loads(line) for line in out.splitlines()]
+    expected = am.complete(am.load(PFA), "c", k=3)
+    assert code == 0 and [(tuple(r["completion"]), r["probability"]) for r in records] == \
+        [(tuple(suffix), p) for suffix, p in expected]
+    assert all(r["symbols"] == ["c", *r["completion"]] for r in records)
+
+
 def test_sample_reports_cut_strings(capsys):
     code, out, err = run(capsys, "sample", str(EXAMPLES / "abe_markov.yaml"), "-n", "3",
                          "--alpha", "inf", "--max-length", "4")

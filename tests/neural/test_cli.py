@@ -61,6 +61,29 @@ def test_generate_score_complete(run, capsys):
     assert len(capsys.readouterr().out.splitlines()) == 3
 
 
+def test_generate_json_keeps_each_sample_one_record_even_with_newlines(tmp_path, capsys):
+    model = neural.TrainedModel.untrained(("a", "\n", " "), neural.RNNConfig(hidden_size=4), seed=0)
+    model.save(tmp_path / "m.pt")
+    assert main(["generate", str(tmp_path / "m.pt"), "-n", "40", "--seed", "1", "--json",
+                 "--max-length", "30"]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(records) == 40 and any("\n" in r["string"] for r in records)
+    for record in records:
+        assert record["string"] == "".join(record["symbols"])
+        assert record["cut"] == (len(record["symbols"]) == 30)
+    assert main(["generate", str(tmp_path / "m.pt"), "-n", "40", "--seed", "1",
+                 "--max-length", "30"]) == 0
+    assert capsys.readouterr().out == "".join(r["string"] + "\n" for r in records)
+
+
+def test_complete_json_on_a_run(run, capsys):
+    assert main(["complete", str(run), "a", "-k", "3", "--json"]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(records) == 3 and all(r["symbols"] == ["a", *r["completion"]] for r in records)
+    assert [r["probability"] for r in records] == sorted((r["probability"] for r in records),
+                                                        reverse=True)
+
+
 def test_generate_notes_the_strings_cut_at_max_length(run, capsys):
     assert main(["generate", str(run), "-n", "200", "--seed", "2", "--max-length", "1"]) == 0
     captured = capsys.readouterr()
