@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import shutil
@@ -91,3 +92,21 @@ def test_the_report_renders_in_headless_chromium(comparison, tmp_path):
     assert shot.stat().st_size > 10_000
     if os.environ.get("AUTOMIMIC_SCREENSHOT"):  # a path: keep the picture to look at it
         shutil.copy(shot, os.environ["AUTOMIMIC_SCREENSHOT"])
+
+
+def test_the_terminal_and_the_page_show_one_entropy_and_explain_a_loss_below_it(examples_dir):
+    truth = am.load(examples_dir / "i_before_e_pfa.yaml")
+    train, val = am.sample(truth, 300, seed=1), am.sample(truth, 100, seed=2)
+    comparison = compare_models(truth, truth, am.sample(truth, 200, seed=3), train=train,
+                                val=val, n_samples=0, history={"train_bits": [2.5, 2.3],
+                                                               "val_bits": [2.45, 2.30]})
+    entropy, source = comparison.entropy
+    assert source == "exact"
+    shown = f"entropy {entropy:.4f} bits/symbol (exact)"
+    assert shown in metrics_table(comparison).title and shown in render_html(comparison)
+    floor = comparison.validation_entropy
+    log_p = am.log_probability(truth, list(val))
+    assert floor == pytest.approx(-sum(log_p) / math.log(2) / sum(len(s) + 1 for s in val))
+    page = render_html(comparison)
+    assert f"the truth&#39;s own bits per symbol on the validation strings, {floor:.4f}" in page
+    assert "The validation loss (2.3000) dips below the entropy rate" in page
