@@ -3,7 +3,8 @@
 Each task is timed ``--repeats`` times, interleaved with a fixed calibration loop (pure Python,
 the same work every time), and reported as the median in seconds, its budget, and its ratio to
 the calibration median measured in the same run, so a loaded machine shows up as a slower
-calibration rather than as a regression.
+calibration rather than as a regression. A task over its budget is a missed target: the script
+then exits with 1.
 
 Run from the repository root::
 
@@ -29,6 +30,8 @@ import numpy as np  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from targets import Targets  # noqa: E402
 
 import automata as am  # noqa: E402
 from automimic.commands.analysis_cmds import analyze  # noqa: E402
@@ -94,7 +97,7 @@ def timed(task: Callable[[], object], repeats: int) -> tuple[float, float]:
     return statistics.median(ours), statistics.median(base)
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
@@ -123,15 +126,17 @@ def main() -> None:
     print(f"python {platform.python_version()}, numpy {np.__version__}, "
           f"OMP/OPENBLAS threads {os.environ['OPENBLAS_NUM_THREADS']}, "
           f"{args.repeats} repeats, medians")
-    print(f"{'task':52} {'seconds':>9} {'budget':>7} {'× calib':>8}")
+    print(f"{'task':52} {'seconds':>9} {'× calib':>8}")
+    targets = Targets()
     for name, task, budget in tasks:
         seconds, base = timed(task, args.repeats)
-        verdict = "ok" if seconds <= budget else "OVER"
-        print(f"{name:52} {seconds:9.4f} {budget:7.1f} {seconds / base:8.2f}  {verdict}")
+        verdict = targets.check(name.strip(" ."), seconds, at_most=budget)
+        print(f"{name:52} {seconds:9.4f} {seconds / base:8.2f}  {verdict}")
     print(f"sizes: minimal DFA of the 10k DFA = {len(am.minimize(dfa).states)} states; "
           f"determinised 12th-from-end = {len(am.determinize(twelfth).states)} states, "
           f"minimal = {len(am.minimize(twelfth).states)}")
+    return targets.exit_code()
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

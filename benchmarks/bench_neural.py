@@ -7,6 +7,8 @@ start from the same strings (tuples of symbols) and end with a trained model, se
 in both (encoding, model, optimiser), over the same number of optimiser steps.
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_neural.py [--threads 1] [--repeats 9]
+
+A missed target makes the script exit with 1.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from targets import Targets  # noqa: E402
+
 import neural  # noqa: E402
 from neural.model import ElmanLayer  # noqa: E402
 
@@ -30,6 +34,9 @@ ALPHABET = ("a", "b", "c", "d")
 EOS = len(ALPHABET)
 BATCH, LENGTH = 64, 50  # 50 predicted tokens per string: 49 symbols and the end-of-string
 EPOCHS = 2
+TRAINER_RATIO = 0.9  # our trainer's tokens/s over a bare torch loop's
+ELMAN_RATIO = 1 / 1.5  # the sigmoid Elman layer's tokens/s over torch.nn.RNN's
+PREFIXES_PER_S = 1_000_000  # all prefix distributions, ours
 
 
 def corpus(n: int, length: int, seed: int) -> list[tuple[str, ...]]:
@@ -106,7 +113,7 @@ def interleaved(a, b, repeats: int) -> tuple[float, float, float]:
     return statistics.median(a_runs), statistics.median(b_runs), statistics.median(ratios)
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=9)
@@ -114,6 +121,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), "
           f"median of {args.repeats} interleaved repeats\n")
+    targets = Targets()
 
     print(f"1. trainer vs bare torch loop: LSTM, batch 64, length 50, {EPOCHS} epochs, from strings "
           "to model, setup included in both (tokens/s; target ≥ 0.9)")
@@ -122,7 +130,8 @@ def main() -> None:
         ours, bare, ratio = interleaved(lambda s=strings, h=hidden: trainer_tokens_per_s(s, h),
                                         lambda s=strings, h=hidden: bare_tokens_per_s(s, h),
                                         args.repeats)
-        print(f"   hidden {hidden:3d}: trainer {ours:9.0f}  bare {bare:9.0f}  ratio {ratio:.2f}")
+        print(f"   hidden {hidden:3d}: trainer {ours:9.0f}  bare {bare:9.0f}  ratio {ratio:.2f}  "
+              + targets.check(f"trainer ratio, hidden {hidden}", ratio, at_least=TRAINER_RATIO))
 
     print("\n2. sigmoid Elman (ours) vs torch.nn.RNN tanh: forward+backward, batch 64, "
           "length 50 (tokens/s; target: ratio ≥ 1/1.5 = 0.67)")
@@ -134,7 +143,8 @@ def main() -> None:
                                           lambda m=torch_layer: cell_tokens_per_s(m),
                                           args.repeats)
         print(f"   hidden {hidden:3d}: elman-sigmoid {ours:9.0f}  nn.RNN-tanh {theirs:9.0f}  "
-              f"ratio {ratio:.2f}")
+              f"ratio {ratio:.2f}  " + targets.check(f"Elman ratio, hidden {hidden}", ratio,
+                                                     at_least=ELMAN_RATIO))
 
     print("\n3. inference: all prefix distributions of 10k strings of length 20, LSTM hidden 64; "
           "ours: strings to float64 numpy arrays; bare: forward and float32 softmax on a ready "
@@ -145,8 +155,10 @@ def main() -> None:
     ours, bare, ratio = interleaved(lambda: prefixes_per_s(model, strings),
                                     lambda: bare_prefixes_per_s(model, inputs), args.repeats)
     print(f"   ours {ours:11,.0f}  bare {bare:11,.0f}  ratio {ratio:.2f}  "
-          f"({len(strings) * 21:,} prefixes a run)")
+          f"({len(strings) * 21:,} prefixes a run)  "
+          + targets.check("prefixes/s", ours, at_least=PREFIXES_PER_S))
+    return targets.exit_code()
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
