@@ -36,6 +36,15 @@ ANCHOR = -1  # first item of an anchored context: (ANCHOR, *codes) = "the string
 Context = tuple[int, ...]
 
 
+def ngram_name(order: int) -> str:
+    """The n-gram an order-k Markov chain is: it predicts from k symbols, so n = k + 1.
+
+    >>> [ngram_name(k) for k in range(5)]
+    ['unigram', 'bigram', 'trigram', '4-gram', '5-gram']
+    """
+    return ("unigram", "bigram", "trigram")[order] if order < 3 else f"{order + 1}-gram"
+
+
 def _encode_all(strings: Iterable[StringLike], alphabet: tuple[str, ...]) -> list[list[int]]:
     table = {symbol: i for i, symbol in enumerate(alphabet)}
     chars = single_characters(alphabet)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import automata as am
 from automata.core import END
+from automata.fitting import ngram_name
 from automata.interchange import format_of, read_automaton, write_automaton
 from automata.strings import format_string
 from automimic.arguments import positive
@@ -64,7 +65,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "line holds several, else characters; or a PAutomaC string file) and write "
                     "it as YAML.")
     fit.add_argument("strings", metavar="STRINGS")
-    fit.add_argument("--order", type=int, required=True, metavar="K")
+    fit.add_argument("--order", type=int, required=True, metavar="K",
+                     help="symbols of context: the chain is a (K+1)-gram model (2: trigram)")
     fit.add_argument("--smoothing", type=float, default=1.0, help="λ (1.0)")
     fit.add_argument("--alphabet", help="the symbols, comma-separated (default: those seen); "
                      "one-character symbols make each line a string of characters")
@@ -236,6 +238,6 @@ def run_fit(args: argparse.Namespace) -> int:
     model = am.fit_markov(strings, alphabet=alphabet, order=args.order,
                           smoothing=args.smoothing)
     write_automaton(model, args.out)
-    print(f"{args.out}: order-{args.order} markov chain, {len(model.states)} states, "
-          f"fitted on {len(strings)} strings")
+    print(f"{args.out}: order-{args.order} markov chain (a {ngram_name(args.order)} model), "
+          f"{len(model.states)} states, fitted on {len(strings)} strings")
     return 0

@@ -88,9 +88,10 @@ def test_fit_writes_a_markov_chain(capsys, tmp_path):
     # start: a×2, b×1, $×1
     assert am.next_symbol_distribution(model, "").tolist() == pytest.approx([0.5, 0.25, 0.25])
     words = write(tmp_path, "w.txt", "the cat\nthe dog\n")
-    code, _, _ = run(capsys, "fit", words, "--order", "2", "--alphabet", "the,cat,dog",
-                     "-o", str(tmp_path / "w.yaml"))
+    code, said, _ = run(capsys, "fit", words, "--order", "2", "--alphabet", "the,cat,dog",
+                        "-o", str(tmp_path / "w.yaml"))
     assert code == 0 and am.probability(am.load(tmp_path / "w.yaml"), "the cat") > 0
+    assert "order-2 markov chain (a trigram model)" in said and "(a bigram model)" in out
     code, _, err = run(capsys, "fit", words, "--order", "-1", "-o", str(tmp_path / "z.yaml"))
     assert code == 2 and "order" in err
 
