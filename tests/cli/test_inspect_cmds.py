@@ -58,10 +58,12 @@ def test_inspect_writes_json_and_html(capsys, quotes_run, tmp_path):
 
 def test_inspect_defaults_to_a_folder_in_the_run_and_prints_json(capsys, quotes_run):
     code, out, err = run(capsys, "inspect", QUOTES, str(quotes_run), "--n-strings", "80",
-                         "--k", "2", "--json")
+                         "--k", "2", "--json", "--clustering", "agglomerative")
     assert code == 0, err
+    assert "extracting an automaton (agglomerative" in err  # progress on stderr, JSON on stdout
     document = json.loads(out)
     assert document["extraction"]["k"] <= 2
+    assert document["extraction"]["clustering"] == "agglomerative"
     assert set(document["groups"]) <= {"outside", "inside"}  # one group per visited state
     assert (quotes_run / "inspect" / "inspect.json").exists()
 
