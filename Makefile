@@ -38,7 +38,7 @@ lint: $(STAMP)
 
 test: install
 	$(BIN)/ruff check .
-	$(THREADS) $(BIN)/python -m pytest --doctest-modules automata neural compare automimic tests
+	$(THREADS) $(BIN)/python -m pytest --doctest-modules automata neural compare automimic automimic_io tests
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
