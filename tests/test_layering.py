@@ -70,9 +70,12 @@ def _top(module: str) -> str:
     return module.split(".")[0]
 
 
-def test_the_scan_sees_imports_inside_functions():
-    inner = [(n, t) for n, t, _ in EDGES if n == "automimic.commands.compare_cmds"]
-    assert ("automimic.commands.compare_cmds", "automimic.pipeline") in inner  # in run_pipeline
+def test_the_scan_sees_imports_inside_functions_and_resolves_relative_ones(tmp_path):
+    module = tmp_path / "loading.py"
+    module.write_text("from .core import Automaton\nfrom . import strings\n\n\n"
+                      "def f():\n    import neural.model\n", encoding="utf-8")
+    assert imports("automata.loading", module) == [
+        ("automata.core", 1), ("automata.strings", 2), ("neural.model", 6)]
 
 
 def test_packages_import_only_the_layers_below():
