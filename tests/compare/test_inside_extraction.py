@@ -141,13 +141,13 @@ def test_extraction_from_a_model_that_wraps_the_truth_recovers_it(abe):
 
 @pytest.mark.parametrize("method", ["kmeans", "agglomerative"])
 def test_the_search_for_k_stops_once_larger_ones_stop_improving(abe, method):
-    strings = [tuple(s) for s in am.sample(abe, 1000, seed=3)]
+    strings = [tuple(s) for s in am.sample(abe, 400, seed=3)]
     lines = []
     alignment, result = _extract(abe, strings, ks=DEFAULT_KS, distributions=True, method=method)
     assert result.k == len(abe.states) and result.method == method
     assert list(result.validation) == list(range(1, len(abe.states) + PATIENCE + 1))
     assert am.equivalent(result.automaton, abe, atol=1e-3)
-    split = np.arange(1000) % 4
+    split = np.arange(400) % 4
     extract(alignment.matrix(), alignment.strings, alignment.offsets, abe.alphabet,
             train=split < 2, validation=split == 2, ks=[1, 2], method=method,
             progress=lines.append)
