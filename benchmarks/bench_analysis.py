@@ -52,7 +52,7 @@ def random_pdfa(rng: np.random.Generator, n_states: int, n_symbols: int,
     totals = weights.sum(axis=1) + stop
     return am.Automaton(kind="pdfa", alphabet=tuple(f"s{i}" for i in range(n_symbols)),
                         states=tuple(f"q{s}" for s in range(n_states)),
-                        initial=np.eye(n_states)[0], final=stop / totals,
+                        initial=np.arange(n_states) == 0, final=stop / totals,
                         next_state=next_state, symbol_prob=weights / totals[:, None])
 
 
@@ -65,7 +65,7 @@ def random_pfa(rng: np.random.Generator, n_states: int, n_symbols: int) -> am.Au
     totals = weights.sum(axis=(0, 2)) + stop
     return am.Automaton(kind="pfa", alphabet=tuple(f"s{i}" for i in range(n_symbols)),
                         states=tuple(f"q{s}" for s in range(n_states)),
-                        initial=np.eye(n_states)[0], final=stop / totals,
+                        initial=np.arange(n_states) == 0, final=stop / totals,
                         transition=weights / totals[None, :, None])
 
 
@@ -74,7 +74,7 @@ def random_dfa(rng: np.random.Generator, n_states: int, n_symbols: int) -> am.Au
     next_state = rng.integers(0, n_states, size=(n_states, n_symbols))
     return am.Automaton(kind="dfa", alphabet=tuple(f"s{i}" for i in range(n_symbols)),
                         states=tuple(f"q{s}" for s in range(n_states)),
-                        initial=np.eye(n_states)[0],
+                        initial=np.arange(n_states) == 0,
                         final=(rng.random(n_states) < 0.5).astype(float),
                         next_state=next_state, symbol_prob=np.ones((n_states, n_symbols)))
 

@@ -8,12 +8,18 @@ import math
 import numpy as np
 import pytest
 import scipy.sparse as sparse
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from strategies import all_strings, markov_chains, over_one_alphabet, pdfas, probabilistic_automata
 
 import automata as am
-from automata.analysis import entropy_estimate, solve_visits, state_matrix
+from automata.analysis import (
+    TOTAL_TOLERANCE,
+    check_distribution,
+    entropy_estimate,
+    solve_visits,
+    state_matrix,
+)
 from automata.limits import check_dense_size
 
 GEOMETRIC = am.loads("kind: markov\nalphabet: [x]\nstart: {x: 1.0}\nnext: {x: {x: 0.5, $: 0.5}}")
@@ -229,3 +235,22 @@ def test_unreachable_states_take_no_part():
 def test_visits_are_solved_once_and_read_only():
     visits = am.expected_visits(GEOMETRIC)
     assert am.expected_visits(GEOMETRIC) is visits and not visits.flags.writeable
+
+
+@given(pdfas(max_states=5, max_symbols=2), st.floats(0, 1), st.data())
+@settings(max_examples=60)
+def test_total_probability_is_one_minus_what_each_state_loses(a, fraction, data):
+    s = data.draw(st.integers(0, len(a.states) - 1))
+    shortfall = fraction * min(0.9e-6, a.final[s])  # within the check of each state's own sum
+    final = a.final.copy()
+    final[s] -= shortfall
+    b = am.Automaton(kind="pdfa", alphabet=a.alphabet, states=a.states, initial=a.initial,
+                     final=final, next_state=a.next_state, symbol_prob=a.symbol_prob)
+    lost = am.expected_visits(a)[s] * shortfall  # the moves are the same, so are the visits
+    assert am.total_probability(b) == pytest.approx(1 - lost, abs=1e-12)
+    assume(abs(lost - TOTAL_TOLERANCE) > 1e-9)
+    if lost > TOTAL_TOLERANCE:
+        with pytest.raises(am.AutomatonError, match=f"state {a.states[s]!r}: .* loses"):
+            check_distribution(b)
+    else:
+        check_distribution(b)
