@@ -5,11 +5,19 @@ Kept apart from the command modules, which never import each other.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from automimic.errors import CliError
 from automimic.printing import print_completions, print_scores
 from automimic_io import symbols_of
+
+STREAM_COMPLETION = 20  # characters a completion adds, for a model of one text
+
+
+def note(text: str) -> None:
+    """A note on stderr, beside the command's output."""
+    print(f"automimic: note: {text}", file=sys.stderr)
 
 
 def is_run(path: str) -> bool:
@@ -49,6 +57,9 @@ def parse_string(text: str, alphabet: tuple[str, ...]) -> tuple[str, ...]:
 def score_run(run_dir: str, strings: list[str], as_json: bool) -> int:
     """``automimic score RUN STRING...``: probabilities under the RNN, most probable first."""
     model = load_run(run_dir)
+    if model.stream:
+        note("a model of one text has no end of string: each probability is that of the text "
+             "beginning with the string")
     logs = model.log_probability([parse_string(s, model.alphabet) for s in strings])
     print_scores(list(strings), logs, as_json)
     return 0
@@ -58,6 +69,11 @@ def complete_run(run_dir: str, prefix: str, k: int, *, as_json: bool = False) ->
     """``automimic complete RUN PREFIX``: the k most probable completions under the RNN."""
     model = load_run(run_dir)
     symbols = parse_string(prefix, model.alphabet)
-    completions = model.complete(symbols, k=k) if k else []
+    if model.stream:
+        note(f"a model of one text has no end of string: the {k} most probable next "
+             f"{STREAM_COMPLETION} characters")
+        completions = model.complete(symbols, k=k, max_length=STREAM_COMPLETION) if k else []
+    else:
+        completions = model.complete(symbols, k=k) if k else []
     print_completions(model.alphabet, symbols, completions, as_json=as_json)
     return 0

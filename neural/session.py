@@ -283,6 +283,7 @@ def _model_payload(session: Session) -> dict[str, Any]:
         "history": {**session.history, "best_epoch": session.progress.best_epoch,
                     "unigram_bits": session.unigram_bits},
         "data_sha256": session.data_sha256,
+        "stream": session.train_config.bptt is not None and len(session.batches.train) == 1,
     }
 
 

@@ -68,11 +68,16 @@ class TrainedModel:
         *,
         history: dict[str, Any] | None = None,
         data_sha256: str = "",
+        stream: bool = False,
     ) -> None:
         self.model = model.eval()
         self.vocabulary = vocabulary
         self.history = history or {}
         self.data_sha256 = data_sha256
+        # A model of one text (trained on it as one stream) never learned where a string ends:
+        # it samples to max_length, scores strings as pieces of the text (no end of string),
+        # and completes a prefix by a fixed number of symbols.
+        self.stream = stream
 
     @classmethod
     def untrained(cls, alphabet: Sequence[str], config: RNNConfig, *, seed: int) -> TrainedModel:
@@ -158,6 +163,8 @@ class TrainedModel:
                 logits = self.model.head(hidden)  # (B, T, V)
                 logp = torch.log_softmax(logits, dim=-1, dtype=torch.float64)
                 logp = logp.gather(-1, torch.from_numpy(targets).to(self.device).unsqueeze(-1))  # (B, T, 1)
+            if self.stream:  # a piece of the text: no end of string after it
+                logp = logp[:, :-1]
             result[group] = logp.sum(dim=(1, 2)).cpu().numpy()
         return result
 
@@ -219,6 +226,8 @@ class TrainedModel:
         >>> [len(c) for c, p in lm.complete("a", k=2, max_length=3)][:1]
         [0]
         """
+        if self.stream:
+            return beam_continue(self, prefix, k, length=max_length)
         return beam_complete(self, prefix, k, beam_width=beam_width, max_length=max_length)
 
     # --------------------------------------------------------------------------- step by step
@@ -236,7 +245,12 @@ class TrainedModel:
         ((2, 3), True)
         """
         logits, _, state = self.model(tokens.to(self.device), state=state, return_state=True)
-        return torch.log_softmax(logits[:, -1].double().cpu(), -1), state
+        logp = torch.log_softmax(logits[:, -1].double().cpu(), -1)
+        if self.stream:  # a model of one text: the next symbol is never the end of string
+            eos = self.vocabulary.eos
+            logp = logp - torch.logsumexp(logp[:, :eos], -1, keepdim=True)
+            logp[:, eos] = -math.inf
+        return logp, state
 
     def select_state(self, state: State, rows: torch.Tensor) -> State:
         """The rows ``rows`` of a state returned by :meth:`step` (beam search, finished samples)."""
@@ -333,6 +347,7 @@ class TrainedModel:
             "state_dict": state,
             "history": self.history,
             "data_sha256": self.data_sha256,
+            "stream": self.stream,
         }
 
     @classmethod
@@ -359,7 +374,8 @@ class TrainedModel:
             raise
         except (TypeError, ValueError, RuntimeError, KeyError, AttributeError) as err:
             raise CheckpointError(f"{path}: corrupt checkpoint ({one_line(err)})") from None
-        return cls(model, vocabulary, history=payload["history"], data_sha256=payload["data_sha256"])
+        return cls(model, vocabulary, history=payload["history"], data_sha256=payload["data_sha256"],
+                   stream=bool(payload.get("stream", False)))
 
 
 def _weights_problem(model: nn.Module, state_dict: dict[str, Any]) -> str:
@@ -429,8 +445,7 @@ def beam_complete(
     with P(completion, then end-of-string | prefix), best first; a beam of ``max(k, beam_width)``."""
     width = max(k, beam_width or k)
     eos = model.vocabulary.eos
-    inputs = torch.from_numpy(np.append(eos, model.vocabulary.encode(prefix)))
-    logp, state = model.step(inputs.unsqueeze(0), None)
+    logp, state = _after_prefix(model, prefix)
     beams: list[tuple[int, ...]] = [()]
     scores = torch.zeros(1, dtype=torch.float64)
     finished: list[tuple[float, tuple[int, ...]]] = []
@@ -448,6 +463,37 @@ def beam_complete(
         state = model.select_state(state, rows)
         logp, state = model.step(symbols.unsqueeze(1), state)
     return [(model.vocabulary.decode(beam), math.exp(score)) for score, beam in finished]
+
+
+def beam_continue(model, prefix: Symbols, k: int, *, length: int) -> list[tuple[tuple[str, ...], float]]:
+    """The ``k`` most probable continuations of ``prefix`` by ``length`` symbols (a beam of
+    ``k``), with P(continuation | prefix), best first: completions for a model of one text.
+
+    Examples
+    --------
+    >>> lm = TrainedModel.untrained("ab", RNNConfig(hidden_size=4), seed=0)
+    >>> [len(c) for c, p in beam_continue(lm, "a", 3, length=4)]
+    [4, 4, 4]
+    """
+    eos = model.vocabulary.eos
+    logp, state = _after_prefix(model, prefix)
+    beams: list[tuple[int, ...]] = [()]
+    scores = torch.zeros(1, dtype=torch.float64)
+    for step in range(length):
+        best = (scores[:, None] + logp[:, :eos]).reshape(-1).topk(min(k, len(beams) * eos))
+        rows, symbols = best.indices // eos, best.indices % eos
+        beams = [beams[r] + (s,) for r, s in zip(rows.tolist(), symbols.tolist(), strict=True)]
+        scores = best.values
+        if step + 1 < length:
+            logp, state = model.step(symbols.unsqueeze(1), model.select_state(state, rows))
+    return [(model.vocabulary.decode(beam), math.exp(score))
+            for score, beam in zip(scores.tolist(), beams, strict=True)]
+
+
+def _after_prefix(model, prefix: Symbols) -> tuple[torch.Tensor, State]:
+    """The next-symbol log-probabilities (1, V) after ``$ prefix``, and the state there."""
+    inputs = torch.from_numpy(np.append(model.vocabulary.eos, model.vocabulary.encode(prefix)))
+    return model.step(inputs.unsqueeze(0), None)
 
 
 def length_groups(lengths: np.ndarray, *, max_tokens: int, max_rows: int = MAX_ROWS) -> Iterator[np.ndarray]:

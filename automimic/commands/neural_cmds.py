@@ -25,7 +25,7 @@ from automimic.run_folder import (
     read_run_corpora,
     write_run_corpora,
 )
-from automimic.trained_runs import load_run
+from automimic.trained_runs import load_run, note
 from automimic.training_options import (
     add_training_options,
     build_configs,
@@ -352,9 +352,11 @@ def run_generate(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write("".join(model.vocabulary.format(s) + "\n" for s in samples))
     cut = int(samples.cut.sum())
-    if cut:
-        print(f"automimic: note: {cut} of {args.n} strings reached --max-length {args.max_length} and "
-              "were cut there", file=sys.stderr)
+    if model.stream:
+        note(f"a model of one text has no end of string: each sample is --max-length "
+             f"{args.max_length} characters of text")
+    elif cut:
+        note(f"{cut} of {args.n} strings reached --max-length {args.max_length} and were cut there")
     return 0
 
 

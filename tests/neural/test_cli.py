@@ -1,10 +1,12 @@
 """The neural commands: train, generate, score, complete, gradients; clear errors."""
 
+import ast
 import json
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import neural
@@ -202,3 +204,29 @@ def test_a_precision_the_cell_cannot_train_in_is_refused_before_anything_is_writ
     assert code == 2 and not out.exists()
     assert error.startswith("automimic: error: --precision bf16 cannot train the elman cell on cpu")
     assert error.count("\n") == 1
+
+
+def test_a_model_of_one_text_does_not_pretend_the_text_has_an_end(tmp_path, capsys, run):
+    (tmp_path / "text.txt").write_text("to be or not to be\n" * 30)
+    out = tmp_path / "text"
+    assert main(["train", "--data", str(tmp_path / "text.txt"), "--chars", "--out", str(out),
+                 "--epochs", "1", "--hidden", "4", "--quiet"]) == 0
+    model = neural.load(out)
+    assert model.stream and not neural.load(run).stream
+    capsys.readouterr()
+    assert main(["generate", str(out), "-n", "3", "--max-length", "15", "--seed", "0"]) == 0
+    captured = capsys.readouterr()
+    assert [len(s) for s in model.sample(3, max_length=15, seed=0)] == [15, 15, 15]
+    assert "no end of string: each sample is --max-length 15 characters" in captured.err
+    assert "cut there" not in captured.err
+    rows = model.prefix_distributions(["to"])[0]  # after "", "t", "to"
+    piece = np.log(rows[0, model.alphabet.index("t")] * rows[1, model.alphabet.index("o")])
+    assert model.log_probability(["to"])[0] == pytest.approx(piece)  # no end-of-string term
+    assert score_run(str(out), ["to"], as_json=False) == 0
+    assert "each probability is that of the text beginning with the string" in \
+        capsys.readouterr().err
+    assert complete_run(str(out), "to b", 2) == 0
+    captured = capsys.readouterr()
+    assert "the 2 most probable next 20 characters" in captured.err
+    lines = captured.out.strip().splitlines()
+    assert len(lines) == 2 and all(len(ast.literal_eval(line.split(None, 1)[1])) == 24 for line in lines)
