@@ -10,6 +10,8 @@ from collections.abc import Mapping
 import networkx as nx
 import numpy as np
 
+from automimic_io import visible
+
 from .core import Automaton, dense_transition
 from .errors import AutomatonError, TimeLimitError
 from .strings import StringLike, format_string, to_symbols
@@ -47,15 +49,6 @@ def moves(a: Automaton) -> list[tuple[int, int, int, float]]:
     symbol, source, target = np.nonzero(a.transition)
     return [(int(s), int(i), int(t), float(a.transition[i, s, t]))
             for i, s, t in zip(symbol, source, target, strict=True)]
-
-
-def visible(symbol: str) -> str:
-    """A symbol as drawn on an edge: white space becomes visible.
-
-    >>> visible(" "), visible("\\n"), visible("ab")
-    ('␣', '↵', 'ab')
-    """
-    return symbol.replace(" ", "␣").replace("\n", "↵").replace("\t", "⇥")
 
 
 def _number(value: float, precision: int) -> str:

@@ -17,11 +17,18 @@ from .files import (
     same_file,
     write_atomic,
 )
-from .symbols import join_symbols, separator, single_characters, split_symbols, symbols_of
+from .symbols import (
+    join_symbols,
+    separator,
+    single_characters,
+    split_symbols,
+    symbols_of,
+    visible,
+)
 
 __all__ = [
     "MAX_CORPUS_BYTES", "MAX_INPUT_BYTES", "InputError", "characters_by_default", "decode",
     "join_symbols", "parse_corpus", "read_bytes", "read_corpus", "read_text", "same_file", "separator",
     "single_characters",
-    "split_symbols", "symbols_of", "write_atomic", "write_corpus",
+    "split_symbols", "symbols_of", "visible", "write_atomic", "write_corpus",
 ]

@@ -49,3 +49,12 @@ def join_symbols(symbols: Sequence[str], alphabet: Sequence[str]) -> str:
     ('ab', 'the cat')
     """
     return separator(alphabet).join(symbols)
+
+
+def visible(symbol: str) -> str:
+    """A symbol as displayed (graph edges, tables, summaries): white space becomes visible.
+
+    >>> visible(" "), visible("\\n"), visible("ab")
+    ('␣', '↵', 'ab')
+    """
+    return symbol.replace(" ", "␣").replace("\n", "↵").replace("\t", "⇥")

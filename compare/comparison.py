@@ -52,6 +52,23 @@ class Comparison:
     notices: list[str] = field(default_factory=list)  # assumptions and warnings, said first
     validation_entropy: float | None = None  # the truth's bits/symbol on the validation strings
 
+    def __repr__(self) -> str:
+        from compare.verdict import verdict
+
+        return (f"<Comparison of {self.labels['model']} with {self.truth.name or 'the truth'}: "
+                f"{verdict(self).text}>")
+
+    def _repr_html_(self) -> str:
+        """The verdict and the headline metrics of every model, for Jupyter."""
+        from compare.formatting import metric_rows
+        from compare.page import html_table
+        from compare.verdict import verdict
+
+        roles = list(self.evaluations)
+        return html_table(["metric", *(self.labels[role] for role in roles)],
+                          metric_rows([self.evaluations[role] for role in roles]),
+                          caption=verdict(self).text)
+
     @property
     def entropy(self) -> tuple[float, str]:
         """The truth's entropy in bits per symbol and where it comes from: the exact rate

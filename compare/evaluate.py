@@ -90,6 +90,22 @@ class Evaluation:
     sample_log_p: np.ndarray = field(default_factory=lambda: np.zeros(0))
     sweep: list[SweepRow] = field(default_factory=list)  # one per α
 
+    def __repr__(self) -> str:
+        from compare.formatting import number
+
+        return (f"<Evaluation on {len(self.scores.strings)} test strings: KL "
+                f"{number(self.metrics['kl_bits_per_symbol'], 4, self.stderr['kl_bits_per_symbol'])}"
+                f" bits/symbol, WER {number(self.metrics['wer'])}, PAutomaC perplexity "
+                f"{number(self.metrics['pautomac_perplexity'], 3)}>")
+
+    def _repr_html_(self) -> str:
+        """The headline metrics as a table, for Jupyter."""
+        from compare.formatting import metric_rows
+        from compare.page import html_table
+
+        return html_table(["metric", "value"], metric_rows([self]),
+                          caption=f"Evaluation on {len(self.scores.strings)} test strings")
+
 
 def as_symbols(truth: am.Automaton, strings: Sequence) -> tuple[tuple[str, ...], ...]:
     """Test strings as tuples of symbols (a ``str`` is split as the automaton splits it)."""

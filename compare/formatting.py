@@ -49,6 +49,19 @@ def number(value: float | None, digits: int = 4, stderr: float | None = None) ->
     return text
 
 
+def metric_rows(evaluations: Sequence) -> list[list[str]]:
+    """The headline metrics as display rows: a metric's label, then its value in each of
+    ``evaluations`` (anything with ``metrics`` and ``stderr`` by metric key).
+
+    >>> from types import SimpleNamespace as E
+    >>> keys = [key for key, _, _, _ in COLUMNS]
+    >>> metric_rows([E(metrics=dict.fromkeys(keys, 0.5), stderr=dict.fromkeys(keys, 0.01))])[0]
+    ['KL bits/symbol', '0.5000 ± 0.01']
+    """
+    return [[label, *(number(e.metrics[key], digits, e.stderr[key] if with_error else None)
+                      for e in evaluations)] for key, label, digits, with_error in COLUMNS]
+
+
 def symbols_text(symbols: Sequence[str], alphabet: Sequence[str], limit: int = 0) -> str:
     """A string of symbols for display, white space visible; ``ε`` when empty; with a
     ``limit``, a longer string shows only its last ``limit`` symbols after ``…``. Symbols are

@@ -11,6 +11,7 @@ import functools
 import io
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -44,6 +45,18 @@ def render(template: str, **context) -> str:
     True
     """
     return environment().get_template(template).render(**context)
+
+
+def html_table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, caption: str = "") -> str:
+    """A table of display text as HTML (the reports' ``table`` macro), after a ``caption``
+    paragraph: what Jupyter shows of results.
+
+    >>> html_table(["metric", "value"], [["KL", "<0.1"]]).count("<tr>")
+    2
+    """
+    source = ('{% import "macros.html" as m %}{% if caption %}<p>{{ caption }}</p>{% endif %}'
+              "{{ m.table(headers, rows) }}")
+    return environment().from_string(source).render(headers=headers, rows=rows, caption=caption)
 
 
 def svg(figure) -> Markup:

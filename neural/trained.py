@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import math
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -13,6 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from automimic_io import visible
 from neural.checkpoint import (
     CheckpointError,
     load_checkpoint,
@@ -87,6 +89,37 @@ class TrainedModel:
             torch.manual_seed(seed)
             model = RNNLanguageModel(config, vocabulary.size)
         return cls(model, vocabulary)
+
+    def __repr__(self) -> str:
+        return f"<TrainedModel {self.summary()}>"
+
+    def summary(self) -> str:
+        """One line: the architecture, the alphabet, and how training went.
+
+        >>> TrainedModel.untrained("ab", RNNConfig(cell="gru", hidden_size=4), seed=0).summary()
+        'gru, 1 layer of 4 units, 123 weights, alphabet a b (+ $); untrained'
+        """
+        config = self.config
+        cell = f"elman {config.nonlinearity}" if config.cell == "elman" else config.cell
+        layers = f"{config.num_layers} layer{'s' if config.num_layers > 1 else ''}"
+        weights = sum(p.numel() for p in self.model.parameters())
+        return (f"{cell}, {layers} of {config.hidden_size} units, {weights:,} weights, alphabet "
+                f"{_shown(self.alphabet)} (+ $); {self._training_summary()}")
+
+    def _training_summary(self) -> str:
+        val = self.history.get("val_bits") or []
+        if not val:
+            return "untrained"
+        best = min(range(len(val)), key=val.__getitem__)
+        return (f"trained {len(val)} epoch{'s' if len(val) > 1 else ''}, best epoch {best + 1}: "
+                f"validation {val[best]:.4f} bits/symbol")
+
+    def _repr_html_(self) -> str:
+        """The summary and the configuration as a table, for Jupyter."""
+        rows = "".join(f"<tr><td>{html.escape(name)}</td><td>{html.escape(str(value))}</td></tr>"
+                       for name, value in asdict(self.config).items())
+        return (f"<p><b>TrainedModel</b>: {html.escape(self.summary())}</p>"
+                f"<table><tbody>{rows}</tbody></table>")
 
     @property
     def alphabet(self) -> tuple[str, ...]:
@@ -511,6 +544,16 @@ def length_groups(lengths: np.ndarray, *, max_tokens: int, max_rows: int = MAX_R
     for group in np.split(order, boundaries):
         rows = max(1, min(max_rows, max_tokens // (int(lengths[group[0]]) + 1)))
         yield from np.array_split(group, -(-len(group) // rows))
+
+
+def _shown(alphabet: Sequence[str], limit: int = 12) -> str:
+    """An alphabet for a summary line: white space visible, the first ``limit`` symbols.
+
+    >>> _shown(("a", " ", "\\n")), _shown(tuple("abcdef"), limit=3)
+    ('a ␣ ↵', 'a b c … (6 symbols)')
+    """
+    shown = " ".join(visible(s) for s in alphabet[:limit])
+    return shown if len(alphabet) <= limit else f"{shown} … ({len(alphabet)} symbols)"
 
 
 def padded_chunks(lengths: np.ndarray, *, max_tokens: int) -> Iterator[np.ndarray]:

@@ -249,3 +249,20 @@ def test_no_test_strings_is_a_clear_error():
     truth = am.loads(COIN)
     with pytest.raises(ValueError, match="no test strings"):
         compare.evaluate(truth, truth, [])
+
+
+def test_results_read_well_in_a_terminal_and_in_jupyter():
+    from compare.comparison import compare_models
+
+    truth = am.loads("kind: markov\nalphabet: [x]\nstart: {x: 1.0}\nnext: {x: {x: 0.5, $: 0.5}}")
+    other = am.loads("kind: markov\nalphabet: [x]\nstart: {x: 1.0}\nnext: {x: {x: 0.6, $: 0.4}}")
+    comparison = compare_models(truth, other, am.sample(truth, 200, seed=0), label="guess",
+                                n_samples=10)
+    evaluation = comparison.evaluations["model"]
+    kl = evaluation.metrics["kl_bits_per_symbol"]
+    assert repr(evaluation).startswith(f"<Evaluation on 200 test strings: KL {kl:.4f} ± ")
+    assert repr(comparison).startswith("<Comparison of guess with the truth: The guess ")
+    page = comparison._repr_html_()
+    assert "<th>guess</th><th>truth (oracle)</th>" in page
+    assert f"<td class=\"l\">KL bits/symbol</td><td>{kl:.4f} ± " in page
+    assert evaluation._repr_html_().startswith("<p>Evaluation on 200 test strings</p><table>")

@@ -134,3 +134,14 @@ def test_sample_flags_the_strings_cut_at_max_length(model):
     cut_here = [s for s, c in zip(samples, samples.cut, strict=True) if not c]
     assert cut_here == [s for s, c in zip(longer, samples.cut, strict=True) if not c]
     assert not model.sample(0, seed=4).cut.size
+
+
+def test_a_model_reads_well_in_a_terminal_and_in_jupyter():
+    model = TrainedModel.untrained(("a", " "), RNNConfig(cell="lstm", hidden_size=4), seed=0)
+    weights = sum(p.numel() for p in model.model.parameters())
+    assert repr(model) == (f"<TrainedModel lstm, 1 layer of 4 units, {weights} weights, "
+                           "alphabet a ␣ (+ $); untrained>")
+    model.history = {"val_bits": [1.5, 1.2, 1.3]}
+    assert repr(model).endswith("; trained 3 epochs, best epoch 2: validation 1.2000 bits/symbol>")
+    page = model._repr_html_()
+    assert page.startswith("<p><b>TrainedModel</b>: lstm") and "<td>hidden_size</td><td>4</td>" in page
