@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import heapq
 import warnings
-import weakref
 from collections import deque
 
 import numpy as np
@@ -18,7 +17,7 @@ import scipy.sparse as sparse
 import scipy.sparse.csgraph as csgraph
 import scipy.sparse.linalg as sparse_linalg
 
-from .core import Automaton, dense_transition, reachable_states, symbol_matrix
+from .core import Automaton, dense_transition, derived, reachable_states, symbol_matrix
 from .errors import AutomatonError, SizeLimitError
 from .probability import _require_probabilistic
 
@@ -119,14 +118,11 @@ def _check_solution(system: sparse.csr_matrix, solved: np.ndarray, right: np.nda
                              "states sum to more than 1, so the strings never stop")
 
 
-_VISITS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # automaton → its visits
-
-
 def expected_visits(a: Automaton) -> np.ndarray:
     """Expected number of times each state is visited by a string (the start counts once).
 
-    Solved once per automaton (:func:`solve_visits`) and remembered while the automaton lives,
-    so the quantities below share one solve. The array is read-only.
+    Solved once per automaton (:func:`solve_visits`) and kept with it, so the quantities below
+    share one solve. The array is read-only.
 
     >>> import automata as am
     >>> a = am.loads("kind: markov\\nalphabet: [x]\\nstart: {x: 1.0}\\nnext: {x: {x: 0.5, $: 0.5}}")
@@ -134,11 +130,12 @@ def expected_visits(a: Automaton) -> np.ndarray:
     [1.0, 2.0]
     """
     _require_probabilistic(a)
-    visits = _VISITS.get(a)
-    if visits is None:
-        visits = solve_visits(state_matrix(a), a.initial)
-        visits.flags.writeable = False
-        _VISITS[a] = visits
+    return derived(a, _visits)
+
+
+def _visits(a: Automaton) -> np.ndarray:
+    visits = solve_visits(state_matrix(a), a.initial)
+    visits.flags.writeable = False
     return visits
 
 
