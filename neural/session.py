@@ -9,7 +9,6 @@ writes never leaves a model or a history that disagrees with the run's state.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ import torch
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from automimic_io import write_atomic
+from automimic_io.jsontext import json_text
 from neural.checkpoint import (
     HISTORY_FILE,
     MODEL_FILE,
@@ -265,7 +265,7 @@ def _write_derived(session: Session, *, save_model: bool) -> None:
     """Write model.pt (when asked) and history.json from the session, after training.pt."""
     if save_model:
         save_checkpoint(session.run_dir / MODEL_FILE, _model_payload(session))
-    text = json.dumps({"progress": session.progress.to_dict(), **session.history}, indent=1)
+    text = json_text({"progress": session.progress.to_dict(), **session.history}, indent=1)
     write_atomic(session.run_dir / HISTORY_FILE, text)
 
 
