@@ -51,7 +51,8 @@ def _cells(unit: dict) -> dict:
     return {"unit": unit["unit"], "why": unit["why"], "lines": lines, "png": png_data_uri(png)}
 
 
-def _distance_rows(d: dict) -> list[list[str]]:
+def distance_rows(d: dict) -> list[list[str]]:
+    """The distances table of the extraction (``Inspection.distances``) as display cells."""
     ext, rnn, both = d["extracted"], d["rnn"], d["extracted_vs_rnn"]
     return [["RNN vs truth", "—", "—", number(rnn["kl_bits_per_symbol"], 5),
              number(rnn["mean_tv"]), number(rnn["wer"])],
@@ -71,7 +72,7 @@ def _extraction(inspection: Inspection) -> dict:
             "method": CLUSTERING_NAMES[extraction.method], "determinism": extraction.determinism,
             "curve": ", ".join(f"{k}: {v:.4f}" for k, v in extraction.validation.items()
                                if math.isfinite(v)),
-            "distances": _distance_rows(inspection.distances),
+            "distances": distance_rows(inspection.distances),
             "clusters": [f"c{j}" for j in range(extraction.k)],
             "contingency": shaded(inspection.contingency),
             "truth_graph": _graph(truth, colors),
