@@ -164,7 +164,7 @@ def test_a_dask_cluster_gives_the_results_of_one_process(capsys, data, solved, t
     # forked workers start with torch imported (spawned ones would import it again: ~10 s each)
     with dask.config.set({"distributed.worker.multiprocessing-method": "fork"}), \
             distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                     host="127.0.0.1", dashboard_address=None) as cluster:
+                                     host="127.0.0.1", dashboard_address=":0") as cluster:
         code, err = run(capsys, data, tmp_path / "dask", "--scheduler", cluster.scheduler_address)
     assert code == 0, err
     assert "on the Dask cluster" in err
