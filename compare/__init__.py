@@ -11,6 +11,12 @@ on aligned (prefixes, |Σ|+1) arrays; only the choice of test strings makes them
 (0.0, 1.0)
 """
 
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 from compare.breakdown import (
     length_distribution,
     per_position,
@@ -18,6 +24,7 @@ from compare.breakdown import (
     sample_summary,
     worst_prefixes,
 )
+from compare.comparison import Comparison, compare_models
 from compare.evaluate import (
     METRIC_KEYS,
     Evaluation,
@@ -32,8 +39,35 @@ from compare.exact import exact_distances
 from compare.metrics import Estimate
 from compare.models import AutomatonModel, LanguageModel, as_model
 
+if TYPE_CHECKING:  # the inside analysis loads scikit-learn: only when asked for
+    from compare.inside.inspection import Inspection
+
 __all__ = [
-    "METRIC_KEYS", "AutomatonModel", "Estimate", "Evaluation", "LanguageModel", "Scores",
-    "alpha_sweep", "as_model", "evaluate", "exact_distances", "exact_entropy", "length_distribution", "per_position",
-    "per_state", "sample_summary", "score_prefixes", "summarize", "worst_prefixes",
+    "METRIC_KEYS", "AutomatonModel", "Comparison", "Estimate", "Evaluation", "LanguageModel",
+    "Scores", "alpha_sweep", "as_model", "compare_models", "evaluate", "exact_distances",
+    "exact_entropy", "length_distribution", "per_position", "per_state", "sample_summary",
+    "score_prefixes", "summarize", "worst_prefixes", "write_report",
 ]
+
+
+def write_report(comparison: Comparison, folder: str | os.PathLike, *,
+                 inspection: Inspection | None = None) -> Path:
+    """Write ``metrics.json`` and ``report.html`` of ``comparison`` into ``folder`` (created when
+    missing), as ``automimic compare --out`` does; with an ``inspection``
+    (:func:`compare.inside.inspect_model`) the report looks inside the RNN too. Returns the
+    report's path.
+
+    >>> import automata as am, tempfile
+    >>> a = am.loads("kind: markov\\nalphabet: [x]\\nstart: {x: 1.0}\\nnext: {x: {x: 0.5, $: 0.5}}")
+    >>> comparison = compare_models(a, a, am.sample(a, 20, seed=0), label="copy", n_samples=5)
+    >>> write_report(comparison, tempfile.mkdtemp()).name
+    'report.html'
+    """
+    from compare.report import write_metrics
+    from compare.report import write_report as write_html
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    write_metrics(comparison, folder / "metrics.json")
+    write_html(comparison, folder / "report.html", inspection=inspection)
+    return folder / "report.html"

@@ -139,18 +139,15 @@ def _config(args: argparse.Namespace) -> dict:
 
 
 def _print_and_write(comparison, out: Path | None, *, as_json: bool) -> None:
-
-    from compare.report import metrics_document, write_metrics, write_report
+    from compare import write_report
+    from compare.report import metrics_document
 
     if as_json:
         print(json_text(metrics_document(comparison)))
     else:
         print_summary(comparison)
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        write_metrics(comparison, out / "metrics.json")
-        write_report(comparison, out / "report.html")
-        _stderr(f"report: {out / 'report.html'}")
+        _stderr(f"report: {write_report(comparison, out)}")
 
 
 def _stderr(message: str) -> None:

@@ -110,3 +110,16 @@ def test_the_terminal_and_the_page_show_one_entropy_and_explain_a_loss_below_it(
     page = render_html(comparison)
     assert f"the truth&#39;s own bits per symbol on the validation strings, {floor:.4f}" in page
     assert "The validation loss (2.3000) dips below the entropy rate" in page
+
+
+def test_python_writes_the_report_as_the_command_does(comparison, tmp_path):
+    import compare
+
+    path = compare.write_report(comparison, tmp_path / "new" / "folder")
+    assert path == tmp_path / "new" / "folder" / "report.html"
+    assert sorted(p.name for p in path.parent.iterdir()) == ["metrics.json", "report.html"]
+    page = path.read_text()
+    assert figure_names(page) == figure_names(render_html(comparison)) and "<h1>" in page
+    document = json.loads((path.parent / "metrics.json").read_text())
+    assert document["metrics"]["kl_bits_per_symbol"] == pytest.approx(
+        comparison.evaluations["model"].metrics["kl_bits_per_symbol"])
