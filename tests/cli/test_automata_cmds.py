@@ -37,6 +37,16 @@ def test_version_and_help_for_every_command(capsys):
         assert "usage: automimic " + command in capsys.readouterr().out
 
 
+@pytest.mark.parametrize(("command", "opening"), [
+    ("generate", "Sample strings from the RNN of a run folder"),
+    ("gradients", "Plot how far back gradients reach in the RNN of a run"),
+])
+def test_generate_and_gradients_describe_themselves(capsys, command, opening):
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    assert opening in " ".join(capsys.readouterr().out.split())
+
+
 @pytest.mark.parametrize("argv", [["sample", "x"], ["generate", "x"], ["gradients", "x", "-o", "g.png"],
                                   ["run"], ["compare", "x", "y"]], ids=lambda argv: argv[0])
 def test_an_unknown_option_shows_the_usage_of_its_command(capsys, argv):
