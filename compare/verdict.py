@@ -19,6 +19,9 @@ ILLEGAL_WORTH_SAYING = 0.01  # a larger illegal fraction of samples is part of t
 CONCENTRATED = 0.6  # "most of its error is in ..." when this share of the KL is in few states
 GROWTH = 3.0  # "its error grows along the string" when late positions are this much worse
 MAX_FINDINGS = 2  # the verdict stays one sentence
+DIFFERENT = 0.02  # TV between two states' true next-symbol distributions worth telling apart
+MERGED = 0.25  # the model's TV there, as a share of the truth's, below which it merges them
+MAX_PAIRED_STATES = 50  # states compared pairwise for merging, the most visited
 MIN_COUNT = 30  # positions with fewer test prefixes are left out of the growth check
 
 # why a metric may rank two models otherwise than KL, said beside the table
@@ -160,18 +163,16 @@ def _finite(value: float) -> float:
 
 
 def _findings(comparison) -> list[str]:
-    """What went wrong, in words: illegal samples, where the error sits, growth along strings."""
+    """What went wrong, in words, most telling first: illegal samples, states it does not tell
+    apart, what it allows that the truth forbids, where the error sits, growth along strings."""
     found = []
     samples = comparison.samples
     if samples is not None and samples.illegal_fraction > ILLEGAL_WORTH_SAYING:
         found.append(f"{_share(samples.illegal_fraction)} of its samples are illegal "
                      "(the truth gives them probability 0)")
-    for finding in (_forbidden(comparison), _concentration(comparison)):
-        if finding:
-            found.append(finding)
-    growth = _growth(comparison)
-    if growth:
-        found.append(growth)
+    found += [finding for finding in (_merged(comparison), _forbidden(comparison),
+                                      _concentration(comparison), _growth(comparison))
+              if finding]
     return found[:MAX_FINDINGS]
 
 
@@ -184,6 +185,30 @@ def _share(fraction: float) -> str:
     if 0.45 <= fraction <= 0.55:
         return f"half ({fraction:.0%})"
     return f"{fraction:.0%}" if fraction >= 0.1 else f"{fraction:.1%}"
+
+
+def _merged(comparison) -> str | None:
+    """"it does not tell states q and r apart" when the truth predicts differently after them
+    and the model, on average, does not: what it would have to remember, it forgot."""
+    visited = [r for r in comparison.per_state if r.visits > 0]
+    most = {id(r) for r in sorted(visited, key=lambda r: -r.visits)[:MAX_PAIRED_STATES]}
+    rows = [r for r in visited if id(r) in most]  # in the truth's order: a stable sentence
+    best, gap = None, 0.0
+    for i, first in enumerate(rows):
+        for second in rows[i + 1:]:
+            truth, model = _tv(first.p, second.p), _tv(first.q, second.q)
+            if truth >= DIFFERENT and model <= MERGED * truth and truth - model > gap:
+                best, gap = (first, second, truth, model), truth - model
+    if best is None:
+        return None
+    first, second, truth, model = best
+    return (f"it does not tell states {first.state} and {second.state} apart (the truth's "
+            f"next-symbol distributions there differ by TV {round(truth, 4):g}, its own by "
+            f"{round(model, 4):g})")
+
+
+def _tv(p: tuple[float, ...], q: tuple[float, ...]) -> float:
+    return 0.5 * sum(abs(a - b) for a, b in zip(p, q, strict=True))
 
 
 def _forbidden(comparison) -> str | None:

@@ -95,3 +95,25 @@ def test_a_dfa_is_compared_as_the_uniform_distribution_and_says_so(examples_dir,
         assert said[0].startswith(f"{truth.name} is a dfa")
         assert escape(said[0]) in render_html(comparison)
         assert metrics_document(comparison)["notices"] == said
+
+
+FORGETFUL = """
+kind: pdfa
+name: forgetful
+alphabet: [x, y, a, b]
+start: start
+states:
+  start: {final: 0.0, next: {x: {noise: 0.5}, y: {noise: 0.5}}}
+  noise: {final: 0.0, next: {a: {noise: 0.475}, b: {noise: 0.475}, x: {end: 0.025}, y: {end: 0.025}}}
+  end:   {final: 1.0}
+"""
+
+
+def test_a_model_that_forgets_the_first_symbol_is_said_to_merge_the_states(examples_dir):
+    truth = am.load(examples_dir / "long_memory.yaml")
+    test = [tuple(s) for s in am.sample(truth, 300, seed=0)]
+    judged = verdict(compare_models(truth, am.loads(FORGETFUL), test, label="forgetful",
+                                    n_samples=300))
+    assert "half (" in judged.text and "of its samples are illegal" in judged.text
+    assert "it does not tell states noise_x and noise_y apart (the truth's next-symbol " \
+           "distributions there differ by TV 0.05, its own by 0)" in judged.text
