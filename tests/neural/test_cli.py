@@ -52,6 +52,20 @@ def test_existing_run_needs_resume_or_force(run, capsys):
     assert main(["train", "--data", str(corpus), "--out", str(run), "--resume", "--quiet"]) == 0
 
 
+def test_force_and_resume_remove_what_killed_writes_left(tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("ab\naab\nb\n" * 10)
+    out = tmp_path / "run"
+    train = ["train", "--data", str(corpus), "--out", str(out), *FAST]
+    assert main(train) == 0
+    for again in (["--force"], ["--resume"]):
+        for name in ("train.txt", "model.pt"):
+            (out / f".{name}.k1ll3d_x.tmp").write_bytes(b"half a file")
+        (out / ".notes.txt.k1ll3d_x.tmp").write_bytes(b"not ours")
+        assert main([*train, *again]) == 0
+        assert sorted(p.name for p in out.glob(".*.tmp")) == [".notes.txt.k1ll3d_x.tmp"]
+
+
 def test_generate_score_complete(run, capsys):
     assert main(["generate", str(run), "-n", "5", "--seed", "1"]) == 0
     lines = capsys.readouterr().out.splitlines()
