@@ -3,7 +3,7 @@
 All of them go through the expected number of visits of each state, v = α (I − M)⁻¹, where α is
 the start distribution and M[s, t] = Σ_σ P(σ, t | s): a sparse system, solved once per automaton
 (:func:`expected_visits` remembers its answer) by a sparse LU when small and by preconditioned
-GMRES when large, so automata with 100k states take about a second.
+GMRES when large, its residual checked (benchmarks/bench_scaling.py times it up to 50k states).
 """
 
 from __future__ import annotations

@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench_analysis import random_pdfa  # noqa: E402
+from targets import Targets  # noqa: E402
 
 import automata as am  # noqa: E402
 from automimic.cli import main as automimic  # noqa: E402
@@ -85,20 +86,17 @@ def main() -> int:
     print(f"OMP/OPENBLAS threads {os.environ['OPENBLAS_NUM_THREADS']}, fanout {args.fanout}; "
           "CPU seconds (wall-clock seconds)")
     print(f"{'states':>7} {'symbols':>7} {'libyaml compose':>17} {'validate':>15} "
-          f"{'analyze':>15} {'validate/compose':>17}  target (CPU s)")
-    missed = 0
+          f"{'analyze':>15} {'validate/compose':>17}  targets (CPU seconds)")
+    targets = Targets()
     for n_states, n_symbols, base, validate, analyze in rows:
-        target = TARGETS.get(n_states)
-        verdict = ""
-        if target:
-            ok = validate[0] <= target["validate"] and analyze[0] <= target["analyze"]
-            missed += not ok
-            verdict = (f"validate ≤ {target['validate']:g}, analyze ≤ {target['analyze']:g}  "
-                       f"{'ok' if ok else 'MISSED'}")
+        target = TARGETS.get(n_states, {})
+        verdict = ", ".join(
+            f"{what} {targets.check(f'{what}, {n_states} states', cpu, at_most=target[what])}"
+            for what, cpu in (("validate", validate[0]), ("analyze", analyze[0]))
+            if what in target)
         cells = " ".join(f"{cpu:7.2f} ({wall:5.1f})" for cpu, wall in (base, validate, analyze))
         print(f"{n_states:7d} {n_symbols:7d} {cells} {validate[0] / base[0]:17.2f}  {verdict}")
-    return 1 if missed else 0
-
+    return targets.exit_code()
 
 if __name__ == "__main__":
     sys.exit(main())
