@@ -40,14 +40,15 @@ from .probability import (
 from .rendering import jupyter_svg, render, to_graphviz, to_networkx
 from .running import Rejection, accepts, rejection, trace
 from .sampling import DEFAULT_MAX_LENGTH, Samples, sample, temper
-from .search import complete
+from .search import Completions, complete
 from .strings import format_string, to_symbols
 
 # Jupyter draws automata inline; set here because rendering builds on core, not the reverse
 Automaton._repr_svg_ = jupyter_svg
 
 __all__ = [
-    "DEFAULT_MAX_LENGTH", "END", "KINDS", "Automaton", "AutomatonError", "FormatError",
+    "DEFAULT_MAX_LENGTH", "END", "KINDS", "Automaton", "AutomatonError", "Completions",
+    "FormatError",
     "ImpossiblePrefixError", "Rejection", "Samples", "SizeLimitError", "TimeLimitError",
     "UnknownSymbolError",
     "accepts", "as_probabilistic", "complete", "coreachable_states", "dense_transition",
@@ -60,6 +61,7 @@ __all__ = [
 
 # --- issue 5: analysis, operations, interchange, fitting ---
 from .analysis import (  # noqa: E402
+    check_distribution,
     entropy,
     entropy_rate,
     expected_length,
@@ -92,7 +94,7 @@ from .operations import (  # noqa: E402
 from .regex import regex_to_nfa  # noqa: E402
 
 __all__ += [
-    "complement", "count_accepted", "determinize", "dfa_to_pdfa", "difference", "entropy",
+    "check_distribution", "complement", "count_accepted", "determinize", "dfa_to_pdfa", "difference", "entropy",
     "entropy_rate", "expected_length", "expected_visits", "fit_markov", "from_dot", "from_json",
     "inner_product", "intersection", "kl_divergence", "kl_witness", "l2_distance",
     "language_witness", "make_complete", "markov_to_pdfa", "minimize", "most_probable_string",
