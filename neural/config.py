@@ -18,22 +18,35 @@ class TrainConfig:
     100
     """
 
-    lr: float = 3e-3  # Adam learning rate
-    schedule: str = "constant"  # "constant", "cosine" (per step, down to lr * min_lr_ratio),
+    lr: float = 1e-2  # Adam learning rate
+    schedule: str = "cosine"  # "constant", "cosine" (per step, down to lr * min_lr_ratio),
     # or "plateau" (halve the rate after every epoch without a better validation loss)
     min_lr_ratio: float = 0.1  # final learning rate of the cosine schedule, relative to lr
     weight_decay: float = 0.0  # Adam's L2 penalty
-    batch_size: int = 64  # strings per batch (with bptt: parallel streams per batch)
-    epochs: int = 20  # maximum number of passes over the training data
+    batch_size: int = 256  # strings per batch (with bptt: parallel streams per batch)
+    epochs: int = 40  # maximum number of passes over the training data
+    max_tokens: int | None = 6_000_000  # fewer epochs when they would train on more tokens than this
     clip: float | None = 5.0  # maximum global gradient norm; None: no clipping (still recorded)
     bptt: int | None = None  # None: whole strings, full BPTT; K: the corpus as one stream
     # cut into chunks of K steps, the hidden state carried across chunks
-    patience: int | None = 3  # stop after this many epochs without improvement; None: never
+    patience: int | None = None  # stop after this many epochs without improvement; None: never
     min_delta: float = 1e-4  # bits per symbol: a smaller improvement does not count
     eval_batch_size: int = 1024  # strings per batch when validating
     precision: str = "fp32"  # "bf16": training steps autocast to bfloat16 where the device can
     ema: float = 0.0  # decay per step of an exponential moving average of the weights (0: off);
     # validation, early stopping and the saved model then use the averaged weights
+
+    def planned_epochs(self, tokens_per_epoch: int) -> int:
+        """The epochs to train: ``epochs``, fewer when ``max_tokens`` is reached first (at least 1).
+
+        Examples
+        --------
+        >>> TrainConfig(epochs=40, max_tokens=1000).planned_epochs(300), TrainConfig().planned_epochs(10)
+        (3, 40)
+        """
+        if self.max_tokens is None:
+            return self.epochs
+        return max(1, min(self.epochs, self.max_tokens // max(tokens_per_epoch, 1)))
 
     def __post_init__(self) -> None:
         if self.schedule not in SCHEDULES:
@@ -42,7 +55,8 @@ class TrainConfig:
             raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
         positive = {"lr": self.lr, "batch_size": self.batch_size, "epochs": self.epochs}
         positive |= {"eval_batch_size": self.eval_batch_size}
-        positive |= {k: v for k, v in (("clip", self.clip), ("bptt", self.bptt)) if v is not None}
+        optional = (("clip", self.clip), ("bptt", self.bptt), ("max_tokens", self.max_tokens))
+        positive |= {k: v for k, v in optional if v is not None}
         for name, value in positive.items():
             if not value > 0:
                 raise ValueError(f"{name} must be positive, got {value}")

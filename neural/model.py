@@ -30,15 +30,15 @@ class RNNConfig:
 
     cell: str = "lstm"  # "elman" (h_t = σ(W_hh h_{t-1} + W_hx x_t + b)), "lstm" or "gru"
     nonlinearity: str = "tanh"  # σ of the elman cell: "sigmoid" (the classic formula) or "tanh"
-    hidden_size: int = 64  # units per recurrent layer
+    hidden_size: int = 128  # units per recurrent layer
     num_layers: int = 1  # stacked recurrent layers
     input: str = "onehot"  # "onehot" (x_t is a one-hot vector) or "embedding" (learned vectors)
     embedding_dim: int = 16  # size of the learned input vectors when input == "embedding"
     # Regularisation, in training only (AWD-LSTM, Merity et al. 2017); every mask is "locked":
     # drawn once per string and batch, the same at every time step.
-    dropout: float = 0.0  # on the outputs of every recurrent layer (between layers and before the head)
+    dropout: float = 0.3  # on the outputs of every recurrent layer (between layers and before the head)
     input_dropout: float = 0.0  # drops whole symbols: a symbol's input vector is zeroed in a string
-    weight_dropout: float = 0.0  # DropConnect on the recurrent matrices W_hh, one mask per batch
+    weight_dropout: float = 0.3  # DropConnect on the recurrent matrices W_hh, one mask per batch
 
     def __post_init__(self) -> None:
         _check_choice("cell", self.cell, CELLS)

@@ -60,6 +60,7 @@ class Session:
     progress: Progress
     history: dict[str, list[float]]
     tokens_per_batch: float = 1.0  # the average: the loss of every batch is divided by it
+    epochs: int = 1  # the epochs to train (TrainConfig.planned_epochs of this corpus)
     best_state: dict[str, torch.Tensor] = field(default_factory=dict)
     stream_state: State | None = None  # carried hidden state in the middle of a bptt epoch
     average: AveragedModel | None = None  # the moving average of the weights (TrainConfig.ema)
@@ -120,6 +121,7 @@ def start_session(
         progress=Progress(),
         history={key: [] for key in HISTORY_KEYS},
         tokens_per_batch=_tokens_per_batch(train, train_config),
+        epochs=train_config.planned_epochs(len(train.tokens) + len(train)),  # symbols and ends
         average=_weight_average(model, train_config.ema),
         unigram_bits=unigram_bits(train, val, vocabulary.eos) if len(val) else None,
     )

@@ -117,11 +117,11 @@ def _run_epoch(session: Session, bar: Bar, interrupted: Interrupt) -> None:
     total = len(batches)
     if progress.step == 0:
         session.stream_state = None  # truncated BPTT: the streams start afresh every epoch
-    bar.start_epoch(progress.epoch, config.epochs, total, progress.step)
+    bar.start_epoch(progress.epoch, session.epochs, total, progress.step)
     session.module.train()
     for step in range(progress.step, total):
         batch = batches[step]
-        lr = _learning_rate(config, progress, progress.epoch * total + step, total * config.epochs)
+        lr = _learning_rate(config, progress, progress.epoch * total + step, total * session.epochs)
         started = time.perf_counter()
         loss, norm = _train_step(session, batch, lr)
         if session.context.any(not math.isfinite(loss + norm)):
@@ -189,11 +189,11 @@ def _end_epoch(session: Session, bar: Bar) -> None:
         progress.lr_scale *= 0.5
     if config.patience is not None and progress.bad_epochs >= config.patience:
         progress.stop(f"early stopping after epoch {epoch + 1}")
-    elif epoch + 1 >= config.epochs:
-        progress.stop(f"finished {config.epochs} epochs")
+    elif epoch + 1 >= session.epochs:
+        progress.stop(f"finished {session.epochs} epochs")
     progress.next_epoch()
     session.stream_state = None
-    bar.end_epoch(history, epoch, config.epochs)
+    bar.end_epoch(history, epoch, session.epochs)
     if progress.finished:
         bar.message(
             f"{progress.stop_reason}: best val {progress.best:.4f} bits/symbol "
