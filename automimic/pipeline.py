@@ -13,6 +13,7 @@ Other settings, or a folder that holds something else, need ``force``; nothing i
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -77,12 +78,13 @@ def prepare_folder(out: Path, record: dict, *, force: bool) -> bool:
     Refuses (CliError) a folder that holds another run or other files, unless ``force``, which
     removes only the files a run writes.
     """
-    from neural.checkpoint import remove_temporaries
+    from neural.checkpoint import MEMBERS_FOLDER, remove_temporaries
 
     ours = [name for name in OUTPUT_FILES + TRAINING_FILES if (out / name).exists()]
     if force:
         for name in ours:
             (out / name).unlink()
+        shutil.rmtree(out / MEMBERS_FOLDER, ignore_errors=True)
         out.mkdir(parents=True, exist_ok=True)
         remove_temporaries(out, OUTPUT_FILES + TRAINING_FILES)
         return False
@@ -157,6 +159,7 @@ def run(path: Path, out: Path, options: RunOptions, *, force: bool = False, quie
     from compare.inside.inspection import inspect_model
     from compare.report import write_metrics, write_report
     from compare.verdict import assumptions
+    from neural.checkpoint import MEMBERS_FOLDER
 
     started = time.perf_counter()
 
@@ -189,7 +192,7 @@ def run(path: Path, out: Path, options: RunOptions, *, force: bool = False, quie
     model = neural.train(train, val, truth.alphabet, model_config, train_config,
                          seed=seeds["model"],
                          device=options.device, run_dir=out, quiet=quiet,
-                         resume=(out / "training.pt").exists())
+                         resume=(out / "training.pt").exists() or (out / MEMBERS_FOLDER).exists())
     say(f"[5/7] comparing with the truth on {len(test)} test strings")
     comparison = compare_models(
         truth, model, test, label=model_label(model.config),
@@ -198,7 +201,9 @@ def run(path: Path, out: Path, options: RunOptions, *, force: bool = False, quie
                                        "model": asdict(model.config)},
         progress=detail)
     say("[6/7] looking inside the RNN: probes, cells, extracted automaton")
-    inspection = inspect_model(truth, model, seed=seeds["inside"], progress=detail)
+    if isinstance(model, neural.Ensemble):
+        detail(f"an ensemble of {len(model.members)}: looking inside its first member")
+    inspection = inspect_model(truth, neural.one_network(model), seed=seeds["inside"], progress=detail)
     say("[7/7] writing metrics.json, inspect.json and report.html")
     write_metrics(comparison, out / "metrics.json")
     write_atomic(out / "inspect.json", json_text(inside_json(inspection)) + "\n")

@@ -66,6 +66,7 @@ OPTIONS = (
     Option(TRAINING, "eval_batch_size", "strings per batch when validating"),
     Option(TRAINING, "precision", "fp32, or bf16: training steps autocast to bfloat16 (refused where the "
                                   "device or cell cannot)"),
+    Option(TRAINING, "ensemble", "train K models (seeds seed … seed+K-1) and average their distributions"),
     Option(TRAINING, "ema", "decay per step of a moving average of the weights, which is validated and saved (0: off)"),
 )
 

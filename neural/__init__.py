@@ -7,7 +7,7 @@ Next-symbol distributions have the columns ``alphabet + ("$",)``.
 from neural.checkpoint import CheckpointError
 from neural.config import TrainConfig
 from neural.distributed import resolve_device
-from neural.ensemble import Ensemble
+from neural.ensemble import Ensemble, one_network
 from neural.loading import load
 from neural.model import RNNConfig, RNNLanguageModel
 from neural.trained import Samples, TrainedModel
@@ -29,6 +29,7 @@ __all__ = [
     "Vocabulary",
     "infer_alphabet",
     "load",
+    "one_network",
     "resolve_device",
     "train",
 ]

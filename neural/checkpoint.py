@@ -20,6 +20,7 @@ FORMAT_VERSION = 1
 MODEL_FILE = "model.pt"  # the best model: what :func:`neural.load` reads
 TRAINING_FILE = "training.pt"  # the full training state: what ``resume`` reads
 HISTORY_FILE = "history.json"  # the history, readable without torch
+MEMBERS_FOLDER = "members"  # an ensemble's members, one run folder each: members/0, members/1 ...
 _TEMPORARY = re.compile(r"\.[a-z0-9_]{8}\.tmp")  # what tempfile.mkstemp adds to ".NAME"
 
 _MODEL_KEYS = ("alphabet", "model_config", "state_dict", "history", "data_sha256")

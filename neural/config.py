@@ -33,6 +33,8 @@ class TrainConfig:
     min_delta: float = 1e-4  # bits per symbol: a smaller improvement does not count
     eval_batch_size: int = 1024  # strings per batch when validating
     precision: str = "fp32"  # "bf16": training steps autocast to bfloat16 where the device can
+    ensemble: int = 1  # K > 1: K models trained with seeds seed, seed+1, ...; the model is the
+    # average of their next-symbol distributions (run folders members/0 ... members/K-1)
     ema: float = 0.0  # decay per step of an exponential moving average of the weights (0: off);
     # validation, early stopping and the saved model then use the averaged weights
 
@@ -54,7 +56,7 @@ class TrainConfig:
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
         positive = {"lr": self.lr, "batch_size": self.batch_size, "epochs": self.epochs}
-        positive |= {"eval_batch_size": self.eval_batch_size}
+        positive |= {"eval_batch_size": self.eval_batch_size, "ensemble": self.ensemble}
         optional = (("clip", self.clip), ("bptt", self.bptt), ("max_tokens", self.max_tokens))
         positive |= {k: v for k, v in optional if v is not None}
         for name, value in positive.items():

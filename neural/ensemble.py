@@ -7,6 +7,7 @@ probabilities, sampling, completion, save and load).
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from collections.abc import Sequence
@@ -16,7 +17,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from neural.checkpoint import CheckpointError, save_checkpoint
+from automimic_io import write_atomic
+from neural.checkpoint import HISTORY_FILE, MODEL_FILE, CheckpointError, save_checkpoint
 from neural.model import RNNConfig
 from neural.trained import Samples, TrainedModel, beam_complete, sample_strings
 from neural.vocab import Symbols, Vocabulary
@@ -151,3 +153,22 @@ class Ensemble:
         if not isinstance(members, list) or not members:
             raise CheckpointError(f"{path}: corrupt checkpoint (an ensemble without members)")
         return cls([TrainedModel.from_payload(member, path=path) for member in members])
+
+
+def save_ensemble(ensemble: Ensemble, run_dir: Path) -> None:
+    """Write the ensemble's ``model.pt`` and ``history.json`` (its :attr:`Ensemble.history`) into ``run_dir``."""
+    save_checkpoint(run_dir / MODEL_FILE, ensemble.payload())
+    text = json.dumps(ensemble.history, indent=1)
+    write_atomic(run_dir / HISTORY_FILE, text)
+
+
+def one_network(model: TrainedModel | Ensemble) -> TrainedModel:
+    """The network to look inside: ``model`` itself, or the first member of an ensemble.
+
+    Examples
+    --------
+    >>> member = TrainedModel.untrained("ab", RNNConfig(hidden_size=4), seed=0)
+    >>> one_network(Ensemble([member, member])) is member
+    True
+    """
+    return model.members[0] if isinstance(model, Ensemble) else model

@@ -17,11 +17,12 @@ from pathlib import Path
 
 import torch
 
-from neural.checkpoint import TRAINING_FILE
+from neural.checkpoint import MEMBERS_FOLDER, MODEL_FILE, TRAINING_FILE, load_checkpoint
 from neural.config import TrainConfig
 from neural.data import Batch, Corpus
 from neural.display import Bar, progress_bar
 from neural.distributed import Context, Interrupt, interrupt_flag
+from neural.ensemble import Ensemble, save_ensemble
 from neural.model import RNNConfig, map_state
 from neural.precision import autocast, check_precision
 from neural.progress import LN2, Progress
@@ -63,7 +64,7 @@ def train(
     run_dir: str | os.PathLike | None = None,
     quiet: bool = False,
     resume: bool = False,
-) -> TrainedModel:
+) -> TrainedModel | Ensemble:
     """Train an RNN language model on strings over ``alphabet``; return the best model.
 
     The loss is the cross-entropy of every next symbol, end-of-string included, reported in
@@ -73,7 +74,10 @@ def train(
     (configs left as None are taken from it) and ends at the weights an uninterrupted run would
     reach. A loss that becomes infinite or NaN stops training with :class:`TrainingDiverged`,
     leaving the last finite checkpoint.
-    Under ``torchrun`` the model trains with DistributedDataParallel.
+    Under ``torchrun`` the model trains with DistributedDataParallel. With
+    ``TrainConfig(ensemble=K)``, K models are trained one after the other (seeds ``seed`` to
+    ``seed + K - 1``, run folders ``run_dir/members/k``) and returned as an :class:`Ensemble`,
+    saved as ``run_dir/model.pt``.
 
     Examples
     --------
@@ -82,12 +86,60 @@ def train(
     >>> len(lm.history["val_bits"])
     2
     """
+    run_path = Path(run_dir) if run_dir is not None else None
+    size = _ensemble_size(train_config, run_path, resume)
+    if size == 1:
+        return _train_one(train_strings, val_strings, alphabet, model_config, train_config,
+                          seed=seed, device=device, run_dir=run_path, quiet=quiet, resume=resume)
+    if run_path is not None and not resume and (run_path / MODEL_FILE).exists():
+        raise FileExistsError(f"{run_path} already holds a training run: resume it (--resume) or remove it (--force)")
+    members = [
+        _train_one(train_strings, val_strings, alphabet, model_config, train_config,
+                   seed=seed + k, device=device, run_dir=run_path and member_folder(run_path, k),
+                   quiet=quiet, resume=resume or (run_path is not None and member_folder(run_path, k).exists()))
+        for k in range(size)
+    ]
+    ensemble = Ensemble(members)
+    if run_path is not None:
+        save_ensemble(ensemble, run_path)
+    return ensemble
+
+
+def member_folder(run_dir: Path, k: int) -> Path:
+    """The run folder of member ``k`` of an ensemble trained in ``run_dir``."""
+    return run_dir / MEMBERS_FOLDER / str(k)
+
+
+def _ensemble_size(config: TrainConfig | None, run_dir: Path | None, resume: bool) -> int:
+    """K of ``config``; on resume without a config, K of the saved ensemble (1 when none is)."""
+    if config is not None:
+        return config.ensemble
+    if resume and run_dir is not None and (member_folder(run_dir, 0) / TRAINING_FILE).exists():
+        saved = load_checkpoint(member_folder(run_dir, 0) / TRAINING_FILE, kind="training")
+        return int(saved["train_config"].get("ensemble", 1))
+    return 1
+
+
+def _train_one(
+    train_strings: Sequence[Symbols],
+    val_strings: Sequence[Symbols] | None,
+    alphabet: Sequence[str],
+    model_config: RNNConfig | None,
+    train_config: TrainConfig | None,
+    *,
+    seed: int,
+    device: str,
+    run_dir: Path | None,
+    quiet: bool,
+    resume: bool,
+) -> TrainedModel:
+    """Train one model (see :func:`train`)."""
     vocabulary = Vocabulary(tuple(alphabet))
     train_data = Corpus.encode(vocabulary, train_strings, "training")
     val_data = Corpus.encode(vocabulary, val_strings or [], "validation")
     if not len(train_data):
         raise CorpusError("the training corpus is empty")
-    run_path = Path(run_dir) if run_dir is not None else None
+    run_path = run_dir
     context = Context.start(device)
     try:
         with torch.random.fork_rng(devices=context.rng_devices):

@@ -70,7 +70,7 @@ def run_inspect(args: argparse.Namespace) -> int:
         raise CliError(f"--n-strings must be at least 4, got {args.n_strings}")
     check_folder(_out_dir(args), f"--out {_out_dir(args)}")
     truth = am.as_probabilistic(am.load(args.file))
-    model = neural.load(args.run)
+    model = neural.one_network(neural.load(args.run))  # an ensemble: its first member
     if set(model.alphabet) != set(truth.alphabet):
         raise CliError(f"the model's alphabet {list(model.alphabet)} is not the automaton's "
                        f"{list(truth.alphabet)}")

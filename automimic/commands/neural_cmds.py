@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import shutil
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -160,7 +161,7 @@ def _check_train_options(args: argparse.Namespace, out: Path) -> None:
 
 
 def _check_run_folder(args: argparse.Namespace, out: Path) -> None:
-    existing = [name for name in RUN_FILES if (out / name).exists()]
+    existing = [name for name in (*RUN_FILES, "members") if (out / name).exists()]
     if existing and not (args.resume or args.force):
         raise CliError(
             f"{out} already holds a run ({', '.join(existing)}): continue it with --resume or "
@@ -170,11 +171,12 @@ def _check_run_folder(args: argparse.Namespace, out: Path) -> None:
 
 def _clear_run_folder(args: argparse.Namespace, out: Path) -> None:
     """Remove the run's files (with --force) and what killed writes of them left behind."""
-    from neural.checkpoint import remove_temporaries
+    from neural.checkpoint import MEMBERS_FOLDER, remove_temporaries
 
     if args.force:
         for name in RUN_FILES:
             (out / name).unlink(missing_ok=True)
+        shutil.rmtree(out / MEMBERS_FOLDER, ignore_errors=True)
     out.mkdir(parents=True, exist_ok=True)
     remove_temporaries(out, RUN_FILES)
 
@@ -296,9 +298,11 @@ def _configs(args: argparse.Namespace, default_bptt: int | None):
 def _with_saved(args: argparse.Namespace, chosen: dict) -> dict:
     """Options given with --resume on top of the saved configuration (train refuses changes)."""
     from neural import RNNConfig, TrainConfig
-    from neural.checkpoint import TRAINING_FILE, load_checkpoint
+    from neural.checkpoint import MEMBERS_FOLDER, TRAINING_FILE, load_checkpoint
 
     path = Path(args.out) / TRAINING_FILE
+    if not path.exists():  # an ensemble: its members share one configuration
+        path = Path(args.out) / MEMBERS_FOLDER / "0" / TRAINING_FILE
     if not path.exists():
         return chosen
     saved = load_checkpoint(path, kind="training")
@@ -371,7 +375,9 @@ def run_gradients(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     _check_plot_path(out)
-    model = load_run(args.run)
+    import neural
+
+    model = neural.one_network(load_run(args.run))  # an ensemble: its first member
     _say(f"sampling {args.n} strings from the model")
     strings = [s for s in model.sample(args.n, seed=args.seed, max_length=200) if s]
     _say(f"measuring the gradient flow through {len(strings)} strings "

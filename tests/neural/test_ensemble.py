@@ -58,3 +58,18 @@ def test_ensemble_save_and_load_round_trip(tmp_path):
 def test_ensemble_refuses_members_over_different_alphabets():
     with pytest.raises(ValueError, match="one alphabet"):
         Ensemble([TrainedModel.untrained("ab", CONFIG, seed=0), TrainedModel.untrained("abc", CONFIG, seed=0)])
+
+
+def test_train_with_ensemble_trains_members_and_resumes(tmp_path):
+    strings = [("a",), ("a", "b"), ("b",)] * 20
+    config = neural.TrainConfig(epochs=2, batch_size=8, ensemble=2)
+    ensemble = neural.train(strings, strings[:6], "ab", RNNConfig(hidden_size=6), config, seed=3,
+                            run_dir=tmp_path, quiet=True)
+    assert isinstance(ensemble, Ensemble) and len(ensemble.members) == 2
+    assert sorted(p.name for p in (tmp_path / "members").iterdir()) == ["0", "1"]
+    alone = neural.train(strings, strings[:6], "ab", RNNConfig(hidden_size=6),
+                         neural.TrainConfig(epochs=2, batch_size=8), seed=4, quiet=True)
+    np.testing.assert_allclose(ensemble.members[1].log_probability(STRINGS), alone.log_probability(STRINGS))
+    resumed = neural.train(strings, strings[:6], "ab", None, None, seed=3, run_dir=tmp_path, resume=True, quiet=True)
+    np.testing.assert_allclose(resumed.log_probability(STRINGS), ensemble.log_probability(STRINGS))
+    np.testing.assert_allclose(neural.load(tmp_path).log_probability(STRINGS), ensemble.log_probability(STRINGS))
