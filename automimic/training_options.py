@@ -61,6 +61,7 @@ OPTIONS = (
     Option(TRAINING, "batch_size", "strings (or streams with --bptt) per batch"),
     Option(TRAINING, "bptt", "truncated BPTT: train on one stream in chunks of K steps"),
     Option(TRAINING, "clip", "maximum gradient norm, or none: no clipping"),
+    Option(TRAINING, "max_tokens", "fewer epochs when they would train on more tokens than this, or none"),
     Option(TRAINING, "patience", "stop after this many epochs without improvement, or none: never"),
     Option(TRAINING, "min_delta", "bits per symbol: a smaller improvement does not count"),
     Option(TRAINING, "eval_batch_size", "strings per batch when validating"),
