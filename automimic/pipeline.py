@@ -154,10 +154,10 @@ def run(path: Path, out: Path, options: RunOptions, *, force: bool = False, quie
         say: Callable[[str], None] = print):
     """Run every stage; returns the :class:`compare.comparison.Comparison` (files in ``out``)."""
     import neural
+    from compare import write_report
     from compare.comparison import compare_models
     from compare.inside.document import to_json as inside_json
     from compare.inside.inspection import inspect_model
-    from compare.report import write_metrics, write_report
     from compare.verdict import assumptions
     from neural.checkpoint import MEMBERS_FOLDER
 
@@ -205,10 +205,9 @@ def run(path: Path, out: Path, options: RunOptions, *, force: bool = False, quie
         detail(f"an ensemble of {len(model.members)}: looking inside its first member")
     inspection = inspect_model(truth, neural.one_network(model), seed=seeds["inside"], progress=detail)
     say("[7/7] writing metrics.json, inspect.json and report.html")
-    write_metrics(comparison, out / "metrics.json")
     write_atomic(out / "inspect.json", json_text(inside_json(inspection)) + "\n")
     detail("drawing the report's figures and automata")
-    write_report(comparison, out / "report.html", inspection=inspection)
+    write_report(comparison, out, inspection=inspection)  # metrics.json and report.html
     say(f"done in {time.perf_counter() - started:.1f} s")
     return comparison
 
