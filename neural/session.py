@@ -189,13 +189,14 @@ def _check_same_run(
 ) -> None:
     problems = []
     if tuple(checkpoint["alphabet"]) != vocabulary.alphabet:
-        problems.append(f"the alphabet differs ({' '.join(checkpoint['alphabet'])})")
+        problems.append(f"the alphabet differs (checkpoint: {' '.join(checkpoint['alphabet'])}; "
+                        f"given: {' '.join(vocabulary.alphabet)})")
     if checkpoint["data_sha256"] != train.sha256:
         problems.append("the training data differs")
     if checkpoint.get("val_sha256") != val.sha256:
         problems.append("the validation data differs")
     if checkpoint["seed"] != seed:
-        problems.append(f"the seed differs (checkpoint: {checkpoint['seed']})")
+        problems.append(f"the seed differs (checkpoint: {checkpoint['seed']}; given: {seed})")
     if problems:
         raise CheckpointError(f"{run_dir}: cannot resume: {'; '.join(problems)}")
 

@@ -93,6 +93,10 @@ def test_resume_refuses_other_data_or_config(tmp_path, chain_corpus):
     with pytest.raises(CheckpointError, match="training data differs"):
         neural.train(chain_corpus["train"][:41], *data[1:], seed=0, quiet=True,
                      run_dir=tmp_path, resume=True)
+    with pytest.raises(CheckpointError, match="the seed differs .checkpoint: 0; given: 1."):
+        neural.train(*data, seed=1, quiet=True, run_dir=tmp_path, resume=True)
+    with pytest.raises(CheckpointError, match="the alphabet differs .checkpoint: A B E; given: A B E Z."):
+        neural.train(*data[:2], (*ALPHABET, "Z"), seed=0, quiet=True, run_dir=tmp_path, resume=True)
     with pytest.raises(CheckpointError, match="hidden_size: 8 → 9"):
         neural.train(*data, RNNConfig(cell="gru", hidden_size=9, dropout=0.2, num_layers=2),
                      seed=0, quiet=True, run_dir=tmp_path, resume=True)
