@@ -25,6 +25,7 @@ DIRECT_STATES = 1_000  # up to here a visits system is solved by a sparse LU, ab
 MAX_SOLVE_STATES = 5_000_000  # GMRES keeps RESTART vectors of this length (2 GB at the limit)
 RESTART, MAX_RESTARTS = 50, 20  # at most 1000 GMRES iterations
 RESIDUAL = 1e-12  # accepted ‖α − v (I − M)‖₁, relative to max(1, ‖v‖₁)
+FALLBACK_STATES = 8_000  # a sparse LU when GMRES stalls: at worst dense, 1 GB at this size
 
 
 def state_matrix(a: Automaton) -> sparse.csr_matrix:
@@ -46,7 +47,8 @@ def solve_visits(moves: sparse.spmatrix, start: np.ndarray, *,
     ``direct_states`` of them are solved by a sparse LU; more by GMRES, preconditioned by one
     Gauss–Seidel sweep in an order where most moves go forward (strongly connected components
     in topological order, breadth first inside): exact on acyclic automata, a few iterations on
-    the others. The answer is checked: finite, non-negative, and with a residual
+    most others; where it stalls (lattice-like moves and long strings), by a sparse LU again up
+    to 8000 states, else the solve is refused. The answer is checked: finite, non-negative, and with a residual
     ‖start − v (I − M)‖₁ ≤ 1e-12 · max(1, ‖v‖₁), which bounds the error of any probability
     computed from it (Σ_s v_s f_s included); otherwise :class:`AutomatonError` says so.
 
@@ -63,11 +65,11 @@ def solve_visits(moves: sparse.spmatrix, start: np.ndarray, *,
     system = (sparse.identity(len(order), format="csr") - inside.T).tocsr()  # (n, n) row = state
     right = np.asarray(start, dtype=float)[order]
     if len(order) <= direct_states:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", sparse_linalg.MatrixRankWarning)
-            solved = np.atleast_1d(sparse_linalg.spsolve(system.tocsc(), right))
+        solved = _sparse_lu(system, right)
     else:
         solved = _gmres(system, right)
+        if len(order) <= FALLBACK_STATES and not _accurate(system, solved, right):
+            solved = _sparse_lu(system, right)  # GMRES stalled (lattice-like moves)
     _check_solution(system, solved, right)
     visits = np.zeros(n)
     visits[order] = solved
@@ -90,6 +92,12 @@ def _forward_order(moves: sparse.csr_matrix, start: np.ndarray) -> np.ndarray:
     return found[np.lexsort((rank[found], -component[found]))]
 
 
+def _sparse_lu(system: sparse.csr_matrix, right: np.ndarray) -> np.ndarray:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sparse_linalg.MatrixRankWarning)
+        return np.atleast_1d(sparse_linalg.spsolve(system.tocsc(), right))
+
+
 def _gmres(system: sparse.csr_matrix, right: np.ndarray) -> np.ndarray:
     """GMRES on the system, with its lower triangle (a Gauss–Seidel sweep) as preconditioner."""
     lower = sparse.tril(system, format="csc")
@@ -104,14 +112,21 @@ def _gmres(system: sparse.csr_matrix, right: np.ndarray) -> np.ndarray:
     return solved
 
 
+def _accurate(system: sparse.csr_matrix, solved: np.ndarray, right: np.ndarray) -> bool:
+    """Whether ‖right − system · solved‖₁ ≤ RESIDUAL · max(1, ‖solved‖₁)."""
+    residual = np.abs(right - system @ solved).sum()
+    return bool(residual <= RESIDUAL * max(1.0, np.abs(solved).sum()))
+
+
 def _check_solution(system: sparse.csr_matrix, solved: np.ndarray, right: np.ndarray) -> None:
     if not np.all(np.isfinite(solved)):
         raise AutomatonError("the expected visits are infinite: some reachable state never stops")
     scale = max(1.0, float(np.abs(solved).sum()))
-    residual = float(np.abs(right - system @ solved).sum())
-    if residual > RESIDUAL * scale:
+    if not _accurate(system, solved, right):
+        residual = float(np.abs(right - system @ solved).sum())
         raise AutomatonError(f"the expected visits did not converge (residual {residual:.2g} "
-                             f"for a total of {scale:.3g} visits): the strings are too long "
+                             f"for a total of {scale:.3g} visits on {len(solved)} states; no "
+                             f"direct solve above {FALLBACK_STATES}): the strings are too long "
                              "to analyse exactly")
     if solved.min() < -RESIDUAL * scale:
         raise AutomatonError("the expected visits are negative: the probabilities leaving some "

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from strategies import all_strings, markov_chains, over_one_alphabet, pdfas, probabilistic_automata
 
 import automata as am
+from automata import analysis
 from automata.analysis import (
     TOTAL_TOLERANCE,
     check_distribution,
@@ -254,3 +255,22 @@ def test_total_probability_is_one_minus_what_each_state_loses(a, fraction, data)
             check_distribution(b)
     else:
         check_distribution(b)
+
+
+def _torus(side: int, stop: float) -> sparse.csr_matrix:
+    """A random walk on a side × side torus that stops with probability ``stop`` each step."""
+    cell = np.arange(side * side)
+    row, column = cell // side, cell % side
+    targets = np.stack([(row + 1) % side * side + column, (row - 1) % side * side + column,
+                        row * side + (column + 1) % side, row * side + (column - 1) % side], 1)
+    return sparse.csr_matrix((np.full(targets.size, (1 - stop) / 4),
+                              (np.repeat(cell, 4), targets.ravel())), shape=(cell.size,) * 2)
+
+
+def test_a_stalled_iterative_solve_falls_back_to_a_direct_one(monkeypatch):
+    moves, start = _torus(80, 1e-4), np.eye(1, 6400).ravel()
+    visits = solve_visits(moves, start, direct_states=0)
+    assert visits.sum() == pytest.approx(1e4, rel=1e-9)  # each step stops with 1e-4
+    monkeypatch.setattr(analysis, "FALLBACK_STATES", 6000)  # GMRES alone stalls here
+    with pytest.raises(am.AutomatonError, match="did not converge .* no direct solve above 6000"):
+        solve_visits(moves, start, direct_states=0)
