@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 SCHEDULES = ("constant", "cosine", "plateau")
@@ -35,6 +36,8 @@ class TrainConfig:
     precision: str = "fp32"  # "bf16": training steps autocast to bfloat16 where the device can
     ensemble: int = 1  # K > 1: K models trained with seeds seed, seed+1, ...; the model is the
     # average of their next-symbol distributions (run folders members/0 ... members/K-1)
+    tune: float = 0.0  # seconds: > 0 tries a small grid of settings around these (trials/0, …)
+    # within that time and keeps the one of the lowest validation loss (tuning.json says which)
     ema: float = 0.0  # decay per step of an exponential moving average of the weights (0: off);
     # validation, early stopping and the saved model then use the averaged weights
 
@@ -62,6 +65,8 @@ class TrainConfig:
         for name, value in positive.items():
             if not value > 0:
                 raise ValueError(f"{name} must be positive, got {value}")
+        if not 0.0 <= self.tune < math.inf:
+            raise ValueError(f"tune must be a number of seconds ≥ 0, got {self.tune}")
         if not 0.0 <= self.ema < 1.0:
             raise ValueError(f"ema must be in [0, 1), got {self.ema}")
         if self.patience is not None and self.patience < 1:

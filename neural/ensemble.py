@@ -155,11 +155,13 @@ class Ensemble:
         return cls([TrainedModel.from_payload(member, path=path) for member in members])
 
 
-def save_ensemble(ensemble: Ensemble, run_dir: Path) -> None:
-    """Write the ensemble's ``model.pt`` and ``history.json`` (its :attr:`Ensemble.history`) into ``run_dir``."""
-    save_checkpoint(run_dir / MODEL_FILE, ensemble.payload())
-    text = json.dumps(ensemble.history, indent=1)
-    write_atomic(run_dir / HISTORY_FILE, text)
+def save_chosen(model: TrainedModel | Ensemble, run_dir: Path) -> None:
+    """Write ``model.pt`` and ``history.json`` of a model trained elsewhere (an ensemble's
+    members, a chosen trial) into ``run_dir``: the model loaded from the folder."""
+    save_checkpoint(run_dir / MODEL_FILE, model.payload())
+    write_atomic(run_dir / HISTORY_FILE, json.dumps(model.history, indent=1))
+
+
 
 
 def one_network(model: TrainedModel | Ensemble) -> TrainedModel:

@@ -22,12 +22,13 @@ from neural.config import TrainConfig
 from neural.data import Batch, Corpus
 from neural.display import Bar, progress_bar
 from neural.distributed import Context, Interrupt, interrupt_flag
-from neural.ensemble import Ensemble, save_ensemble
+from neural.ensemble import Ensemble, save_chosen
 from neural.model import RNNConfig, map_state
 from neural.precision import autocast, check_precision
 from neural.progress import LN2, Progress
 from neural.session import Session, best_model, save_training, start_session
 from neural.trained import TrainedModel
+from neural.tuning import candidates, tune
 from neural.vocab import CorpusError, Symbols, Vocabulary
 
 
@@ -87,6 +88,16 @@ def train(
     2
     """
     run_path = Path(run_dir) if run_dir is not None else None
+    if train_config is not None and train_config.tune > 0:
+        def fit(model: RNNConfig, training: TrainConfig, folder: Path | None):
+            return train(train_strings, val_strings, alphabet, model, training, seed=seed, device=device,
+                         run_dir=folder, quiet=quiet, resume=resume or (folder is not None and folder.exists()))
+
+        grid = candidates(model_config or RNNConfig(), train_config)
+        best, _ = tune(fit, grid, budget_seconds=train_config.tune, run_dir=run_path)
+        if run_path is not None:
+            save_chosen(best, run_path)
+        return best
     size = _ensemble_size(train_config, run_path, resume)
     if size == 1:
         return _train_one(train_strings, val_strings, alphabet, model_config, train_config,
@@ -101,7 +112,7 @@ def train(
     ]
     ensemble = Ensemble(members)
     if run_path is not None:
-        save_ensemble(ensemble, run_path)
+        save_chosen(ensemble, run_path)
     return ensemble
 
 

@@ -73,3 +73,29 @@ def test_train_with_ensemble_trains_members_and_resumes(tmp_path):
     resumed = neural.train(strings, strings[:6], "ab", None, None, seed=3, run_dir=tmp_path, resume=True, quiet=True)
     np.testing.assert_allclose(resumed.log_probability(STRINGS), ensemble.log_probability(STRINGS))
     np.testing.assert_allclose(neural.load(tmp_path).log_probability(STRINGS), ensemble.log_probability(STRINGS))
+
+
+def test_tune_tries_the_grid_records_it_and_keeps_the_best(tmp_path):
+    import json
+
+    strings = [("a",), ("a", "b"), ("b",)] * 20
+    config = neural.TrainConfig(epochs=1, batch_size=8, tune=600.0)
+    model = neural.train(strings, strings[:6], "ab", RNNConfig(hidden_size=4), config, seed=0,
+                         run_dir=tmp_path, quiet=True)
+    record = json.loads((tmp_path / "tuning.json").read_text())
+    bits = [t["val_bits"] for t in record["trials"]]
+    assert len(bits) == 5 and None not in bits
+    assert record["chosen"] == bits.index(min(bits))
+    assert [t["model"]["hidden_size"] for t in record["trials"]][:3] == [4, 2, 8]
+    assert min(model.history["val_bits"]) == min(bits)
+    np.testing.assert_allclose(neural.load(tmp_path).log_probability(STRINGS), model.log_probability(STRINGS))
+
+
+def test_tune_within_a_spent_budget_tries_only_the_given_settings(tmp_path):
+    import json
+
+    strings = [("a",), ("a", "b"), ("b",)] * 20
+    config = neural.TrainConfig(epochs=1, batch_size=8, tune=1e-9)
+    neural.train(strings, strings[:6], "ab", RNNConfig(hidden_size=4), config, seed=0, run_dir=tmp_path, quiet=True)
+    trials = json.loads((tmp_path / "tuning.json").read_text())["trials"]
+    assert [t["val_bits"] is not None for t in trials] == [True, False, False, False, False]

@@ -1,0 +1,102 @@
+"""Choosing the settings on validation strings: a small grid around the given configuration,
+tried in order within a time budget; the best validation loss wins."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+from automimic_io import write_atomic
+from neural.config import TrainConfig
+from neural.model import RNNConfig
+
+TUNING_FILE = "tuning.json"  # what was tried, and what was chosen
+TRIALS_FOLDER = "trials"  # one run folder per trial: trials/0, trials/1 ...
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One candidate setting and how it did (``val_bits`` None: not tried within the budget)."""
+
+    model: RNNConfig
+    training: TrainConfig
+    val_bits: float | None = None
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        return {"model": asdict(self.model), "training": asdict(self.training),
+                "val_bits": self.val_bits, "seconds": round(self.seconds, 1)}
+
+
+def candidates(model: RNNConfig, training: TrainConfig) -> list[tuple[RNNConfig, TrainConfig]]:
+    """The given settings first, then one lever changed at a time: half and twice the hidden
+    size, lighter and heavier dropout on the outputs and on the recurrent weights.
+
+    Examples
+    --------
+    >>> [m.hidden_size for m, _ in candidates(RNNConfig(hidden_size=64), TrainConfig())][:3]
+    [64, 32, 128]
+    """
+    training = replace(training, tune=0.0)
+    variants = [
+        model,
+        replace(model, hidden_size=max(1, model.hidden_size // 2)),
+        replace(model, hidden_size=model.hidden_size * 2),
+        replace(model, dropout=0.1, weight_dropout=0.1),
+        replace(model, dropout=0.5, weight_dropout=0.5),
+    ]
+    unique = list(dict.fromkeys(variants))  # configs are frozen dataclasses: hashable
+    return [(variant, training) for variant in unique]
+
+
+def tune(
+    fit: Callable[[RNNConfig, TrainConfig, Path | None], object],
+    grid: Sequence[tuple[RNNConfig, TrainConfig]],
+    *,
+    budget_seconds: float,
+    run_dir: Path | None,
+) -> tuple[object, list[Trial]]:
+    """Fit the settings of ``grid`` in order (``fit(model, training, folder)`` returns a model
+    with ``history["val_bits"]``) until ``budget_seconds`` have passed; a trial that has started
+    is finished. Returns the model of the lowest validation loss, and every trial.
+
+    Examples
+    --------
+    >>> class Fake:
+    ...     def __init__(self, bits): self.history = {"val_bits": [bits]}
+    >>> grid = candidates(RNNConfig(hidden_size=8), TrainConfig())
+    >>> best, trials = tune(lambda m, t, d: Fake(1 / m.hidden_size), grid, budget_seconds=60, run_dir=None)
+    >>> best.history["val_bits"], len(trials)
+    ([0.0625], 5)
+    """
+    started = time.perf_counter()
+    trials: list[Trial] = []
+    best, best_bits = None, math.inf
+    for i, (model, training) in enumerate(grid):
+        if trials and time.perf_counter() - started >= budget_seconds:
+            trials.append(Trial(model, training))
+            continue
+        trial_started = time.perf_counter()
+        folder = None if run_dir is None else run_dir / TRIALS_FOLDER / str(i)
+        fitted = fit(model, training, folder)
+        bits = min(fitted.history.get("val_bits") or [math.inf])
+        trials.append(Trial(model, training, bits, time.perf_counter() - trial_started))
+        if bits < best_bits:
+            best, best_bits = fitted, bits
+    if best is None:
+        raise ValueError("tuning needs validation strings: no trial has a validation loss")
+    if run_dir is not None:
+        write_tuning(run_dir, trials)
+    return best, trials
+
+
+def write_tuning(run_dir: Path, trials: Sequence[Trial]) -> None:
+    """Write ``tuning.json``: every trial, and the index of the chosen one."""
+    tried = [t for t in trials if t.val_bits is not None]
+    chosen = trials.index(min(tried, key=lambda t: t.val_bits))
+    record = {"chosen": chosen, "trials": [t.to_dict() for t in trials]}
+    write_atomic(run_dir / TUNING_FILE, json.dumps(record, indent=1) + "\n")
