@@ -68,8 +68,10 @@ OPTIONS = (
     Option(TRAINING, "precision", "fp32, or bf16: training steps autocast to bfloat16 (refused where the "
                                   "device or cell cannot)"),
     Option(TRAINING, "ensemble", "train K models (seeds seed … seed+K-1) and average their distributions"),
-    Option(TRAINING, "tune", "seconds to try a small grid of settings around these; the best on validation is kept (0: off)"),
-    Option(TRAINING, "ema", "decay per step of a moving average of the weights, which is validated and saved (0: off)"),
+    Option(TRAINING, "tune", "seconds to try a small grid of settings around these; the best on validation "
+                             "is kept (0: off)"),
+    Option(TRAINING, "ema", "decay per step of a moving average of the weights, which is validated and "
+                            "saved (0: off)"),
 )
 
 
