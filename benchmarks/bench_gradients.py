@@ -35,20 +35,24 @@ N_STRINGS, MAX_LENGTH = 50, 200  # as `automimic gradients` samples
 
 
 def default_case() -> tuple[neural.TrainedModel, list]:
-    """The default run's model (LSTM 64) and strings like the ones it samples once trained."""
+    """The default run's model and strings like the ones it samples once trained."""
     truth = am.load(example_path("i_before_e_pfa"))
     model = neural.TrainedModel.untrained(truth.alphabet, neural.RNNConfig(), seed=0)
     return model, [s for s in am.sample(truth, N_STRINGS, seed=0) if s]
 
 
 def text_case() -> tuple[neural.TrainedModel, list]:
-    """A text run's model (LSTM 64 over the characters) and 50 strings of 200 characters."""
+    """A text run's model (the default, over the characters) and 50 strings of 200 characters."""
     text = TEXT.read_text(encoding="utf-8")[:200_000] if TEXT.exists() else \
         "".join(np.random.default_rng(0).choice(list("abcdefgh \n"), 200_000))
     alphabet = tuple(sorted(set(text)))
     model = neural.TrainedModel.untrained(alphabet, neural.RNNConfig(), seed=0)
     starts = np.random.default_rng(0).integers(0, len(text) - MAX_LENGTH, N_STRINGS)
     return model, [tuple(text[s : s + MAX_LENGTH]) for s in starts]
+
+
+def _describe(model: neural.TrainedModel) -> str:
+    return f"{model.config.cell.upper()} {model.config.hidden_size}"
 
 
 def timed(function) -> tuple[object, float, float]:
@@ -82,13 +86,13 @@ def main() -> int:
     flow, cpu, wall = timed(lambda: model.gradient_flow(strings))
     exact, base_cpu, _ = timed(lambda: exact_flow(model, strings))
     error = float(np.max(np.abs(flow - exact) / exact))
-    print(f"default run (LSTM 64, {len(strings)} strings, {sum(map(len, strings))} symbols): "
+    print(f"default run ({_describe(model)}, {len(strings)} strings, {sum(map(len, strings))} symbols): "
           f"{cpu:.1f} s CPU ({wall:.1f} s wall); exact norms of every pair {base_cpu:.1f} s CPU "
           f"({base_cpu / cpu:.1f}× slower); largest relative difference {error:.1e}")
     failed |= cpu > TARGET_SECONDS or error > 1e-2
     model, strings = text_case()
     flow, cpu, wall = timed(lambda: model.gradient_flow(strings))
-    print(f"text run (LSTM 64, {len(model.alphabet)} characters, {len(strings)} strings of "
+    print(f"text run ({_describe(model)}, {len(model.alphabet)} characters, {len(strings)} strings of "
           f"{MAX_LENGTH}): {cpu:.1f} s CPU ({wall:.1f} s wall)")
     failed |= cpu > TARGET_SECONDS
     print(f"target: each ≤ {TARGET_SECONDS:g} s CPU, estimate within 1% of exact: "

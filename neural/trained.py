@@ -28,7 +28,7 @@ from neural.model import RNNConfig, RNNLanguageModel, State, select_rows
 from neural.vocab import Symbols, Vocabulary
 
 MAX_ROWS = 2000  # strings per forward pass (and per sampling batch)
-MAX_GRADIENT_PAIRS = 5000  # pairs (t, k) the gradient flow measures: a few s on one CPU core
+GRADIENT_WORK = 5000 * 128**2  # pairs (t, k) × state size²: a few s on one CPU core
 # Floats of hidden vectors per layer and forward pass (tokens × hidden size): the gate
 # activations of an LSTM (4×) then stay near 16 MiB; larger arrays cost page faults.
 MAX_ACTIVATIONS = 2**20
@@ -317,16 +317,17 @@ class TrainedModel:
         return result
 
     def gradient_flow(self, strings: Sequence[Symbols], *, max_distance: int | None = None,
-                      max_pairs: int = MAX_GRADIENT_PAIRS,
+                      max_pairs: int | None = None,
                       progress: Callable[[int, int], None] | None = None) -> np.ndarray:
         """Mean spectral norm of ∂s_t/∂s_k as a function of the distance d = t − k.
 
         ``s_t`` is the whole recurrent state after t symbols (every layer; ``(h, c)`` for
-        LSTMs). Entry d averages over the pairs at distance d in all strings (entry 0 is 1, NaN
-        where no string is long enough): every pair when the strings hold at most ``max_pairs``
-        pairs (t, k), else the pairs of every m-th end point t, m chosen to stay near
-        ``max_pairs``. Vanishing gradients show as a fast decay. ``progress(done, total)`` is
-        called after each group of strings, in strings.
+        LSTMs). Entry d averages over the pairs at distance d (entry 0 is 1, NaN where no
+        string is long enough): every pair when the strings hold at most ``max_pairs`` pairs
+        (t, k) (default: ``GRADIENT_WORK`` / state size²), else the chains of pairs from every
+        m-th start point k, and from the start of the first strings only when even those are
+        too many (:func:`gradient_plan`). Vanishing gradients show as a fast decay.
+        ``progress(done, total)`` is called after each group of strings measured.
 
         Examples
         --------
@@ -334,16 +335,17 @@ class TrainedModel:
         >>> lm.gradient_flow(["abab"]).shape
         (5,)
         """
+        per_layer = 2 if self.config.cell == "lstm" else 1
+        state_size = per_layer * self.config.num_layers * self.config.hidden_size
         corpus = Corpus.encode(self.vocabulary, strings)
         longest = int(corpus.lengths.max(initial=0))
         distance = longest if max_distance is None else max_distance
-        stride = gradient_stride(corpus.lengths, distance, max_pairs)
+        kept, stride = gradient_plan(corpus.lengths, distance,
+                                     max_pairs or max(1, GRADIENT_WORK // state_size**2))
         sums, counts = np.zeros(distance + 1), np.zeros(distance + 1)
-        per_layer = 2 if self.config.cell == "lstm" else 1
-        state_size = per_layer * self.config.num_layers * self.config.hidden_size
-        max_tokens = max(1, 2**24 // state_size**2)  # one-step Jacobians (tokens, S, S) ≤ 64 MiB
+        max_tokens = max(1, 2**26 // state_size**2)  # one-step Jacobians (tokens, S, S) ≤ 256 MiB
         done = 0
-        for chunk in padded_chunks(corpus.lengths, max_tokens=max_tokens):
+        for chunk in padded_chunks(corpus.lengths[:kept], max_tokens=max_tokens):
             inputs = corpus.pad(chunk, eos=self.vocabulary.eos, pad=self.vocabulary.eos).inputs
             chunk_sums, chunk_counts = gradient_flow(self.model, inputs.to(self.device), distance,
                                                      lengths=corpus.lengths[chunk], stride=stride)
@@ -351,7 +353,7 @@ class TrainedModel:
             counts += chunk_counts
             done += len(chunk)
             if progress is not None:
-                progress(done, len(corpus.lengths))
+                progress(done, kept)
         with np.errstate(invalid="ignore"):
             return sums / counts
 
@@ -573,17 +575,23 @@ def padded_chunks(lengths: np.ndarray, *, max_tokens: int) -> Iterator[np.ndarra
         yield np.array(chunk)
 
 
-def gradient_stride(lengths: np.ndarray, max_distance: int, max_pairs: int) -> int:
-    """Every how many end points t the gradient flow measures, so that the pairs (t, k) with
-    t − k ≤ ``max_distance`` in strings of ``lengths`` stay near ``max_pairs`` (1: all).
+def gradient_plan(lengths: np.ndarray, max_distance: int, max_pairs: int) -> tuple[int, int]:
+    """Which pairs (t, k), t − k ≤ ``max_distance``, the gradient flow measures in strings of
+    ``lengths``, staying near ``max_pairs``: the first ``kept`` strings (all, unless even the
+    chains from their starts are too many), and the chains from every ``stride``-th start
+    point of each (1: every pair). Returns (kept, stride).
 
-    >>> gradient_stride(np.array([3, 4]), 10, 100), gradient_stride(np.array([200] * 50), 200, 20000)
-    (1, 51)
+    >>> gradient_plan(np.array([3, 4]), 10, 100), gradient_plan(np.array([200] * 50), 200, 20000)
+    ((2, 1), (50, 51))
+    >>> gradient_plan(np.array([200] * 50), 200, 1000)
+    (5, 101)
     """
     n = lengths.astype(np.int64)
-    near = np.minimum(n, max_distance)  # pairs ending at the last max_distance end points
-    pairs = int((near * (near + 1) // 2 + (n - near) * max_distance).sum())
-    return max(1, -(-pairs // max_pairs))
+    near = np.minimum(n, max_distance)  # the chain from a string's start
+    kept = max(1, int(np.searchsorted(np.cumsum(near), max_pairs, side="right")))
+    n, near = n[:kept], near[:kept]
+    pairs = int((near * (near + 1) // 2 + (n - near) * max_distance).sum())  # stride 1
+    return kept, max(1, -(-pairs // max_pairs))
 
 
 def _softmax64(head: nn.Linear, hidden: torch.Tensor) -> np.ndarray:

@@ -380,11 +380,11 @@ def run_gradients(args: argparse.Namespace) -> int:
     model = neural.one_network(load_run(args.run))  # an ensemble: its first member
     _say(f"sampling {args.n} strings from the model")
     strings = [s for s in model.sample(args.n, seed=args.seed, max_length=200) if s]
-    _say(f"measuring the gradient flow through {len(strings)} strings "
-         f"({sum(map(len, strings))} symbols)")
+    _say(f"measuring the gradient flow on the samples ({len(strings)} strings, "
+         f"{sum(map(len, strings))} symbols; a bounded number of pairs)")
     flow = model.gradient_flow(strings, progress=_every_second(
-        lambda done, total: _say(f"gradient flow: {done}/{total} strings"))) if strings \
-        else np.ones(1)
+        lambda done, total: _say(f"gradient flow: {done}/{total} strings measured"))) \
+        if strings else np.ones(1)
     norms = model.history.get("grad_norm", [])
     figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
     try:

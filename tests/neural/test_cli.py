@@ -117,8 +117,8 @@ def test_gradients_plot_says_what_it_measures(run, tmp_path, capsys):
     assert (tmp_path / "g.png").read_bytes()[:4] == b"\x89PNG"
     lines = capsys.readouterr().err.splitlines()
     assert lines[0] == "automimic: sampling 5 strings from the model"
-    assert lines[1].startswith("automimic: measuring the gradient flow through ")
-    assert lines[-1].startswith("automimic: gradient flow: ") and lines[-1].endswith(" strings")
+    assert lines[1].startswith("automimic: measuring the gradient flow on the samples (")
+    assert lines[-1].startswith("automimic: gradient flow: ") and lines[-1].endswith(" measured")
 
 
 def test_bad_corpus_and_bad_run(tmp_path, capsys):

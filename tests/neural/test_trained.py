@@ -112,10 +112,12 @@ def test_gradient_flow_matches_the_exact_norms_of_every_pair(model):
 
 def test_gradient_flow_bounds_its_work_and_reports_progress():
     model = TrainedModel.untrained(("a", "b"), RNNConfig(cell="gru", hidden_size=8), seed=0)
-    seen = []
-    flow = model.gradient_flow(["ab" * 30] * 4, max_pairs=100,
-                               progress=lambda done, total: seen.append((done, total)))
-    assert seen[-1] == (4, 4) and np.all(np.isfinite(flow)) and flow.shape == (61,)
+    for max_pairs, measured in ((300, 4), (100, 1)):  # 60 pairs from each string's start
+        seen: list[tuple[int, int]] = []
+        flow = model.gradient_flow(["ab" * 30] * 4, max_pairs=max_pairs,
+                                   progress=lambda done, total, seen=seen: seen.append((done, total)))
+        assert seen[-1] == (measured, measured)
+        assert np.all(np.isfinite(flow)) and flow.shape == (61,)
 
 
 def test_sigmoid_elman_gradients_vanish():
