@@ -130,13 +130,13 @@ def test_a_second_run_skips_the_finished_problems(capsys, data, solved):
 def test_other_settings_ask_for_force(capsys, data, tmp_path):
     out = tmp_path / "out"
     assert run(capsys, data, out, "--problems", "1")[0] == 0
-    code, err = run(capsys, data, out, "--problems", "1", "--lr", "0.01")
+    code, err = run(capsys, data, out, "--problems", "1", "--lr", "0.02")
     assert code == 2 and err.strip().splitlines()[-1] == (
         f"automimic: error: {out} holds results of other settings (training.lr differ): "
         "replace them with --force or choose another --out")
-    code, err = run(capsys, data, out, "--problems", "1", "--lr", "0.01", "--force")
+    code, err = run(capsys, data, out, "--problems", "1", "--lr", "0.02", "--force")
     assert code == 0, err
-    assert json.loads((out / "results.json").read_text())["settings"]["training"]["lr"] == 0.01
+    assert json.loads((out / "results.json").read_text())["settings"]["training"]["lr"] == 0.02
 
 
 def test_parallel_processes_give_the_results_of_one(capsys, data, solved, tmp_path):
