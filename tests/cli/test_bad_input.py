@@ -303,9 +303,9 @@ def test_the_report_draws_hostile_names_and_says_when_an_automaton_is_too_large(
 
 @needs_dot
 def test_render_stops_a_slow_layout_with_one_line(capsys, tmp_path):
-    path = write(tmp_path / "big.yaml", large_pdfa(60, 4))
+    path = write(tmp_path / "big.yaml", large_pdfa(80, 5))
     code, _, err = cli(capsys, "render", path, "-o", tmp_path / "big.svg", "--timeout", "1")
-    assert err.startswith("automimic: note: 240 arrows between 60 states are more than 150")
+    assert err.startswith("automimic: note: 400 arrows between 80 states are more than 150")
     assert_user_error(code, err, str(path), "did not finish the layout within 1 s", "--timeout")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["big.yaml"]
 
