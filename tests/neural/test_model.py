@@ -22,7 +22,8 @@ def _copy_into_rnn(model: RNNLanguageModel) -> nn.RNN:
 
 def test_elman_tanh_equals_torch_rnn():
     torch.manual_seed(0)
-    model = RNNLanguageModel(RNNConfig(cell="elman", hidden_size=7, num_layers=2), vocab_size=5)
+    model = RNNLanguageModel(RNNConfig(cell="elman", hidden_size=7, num_layers=2, dropout=0, weight_dropout=0),
+                           vocab_size=5)
     rnn = _copy_into_rnn(model)
     idx = torch.randint(0, 5, (3, 9))
     h0 = torch.randn(2, 3, 7)
@@ -86,7 +87,7 @@ def test_forward_shapes_and_masked_loss(cell, input_kind):
 
 def test_loss_decreases():
     torch.manual_seed(4)
-    model = RNNLanguageModel(RNNConfig(hidden_size=16), vocab_size=3)
+    model = RNNLanguageModel(RNNConfig(hidden_size=16, dropout=0, weight_dropout=0), vocab_size=3)
     optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
     idx = torch.tensor([[2, 0, 1, 0, 1, 0]])
     targets = torch.tensor([[0, 1, 0, 1, 0, 2]])

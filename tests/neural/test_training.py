@@ -43,8 +43,8 @@ def test_lstm_learns_the_markov_chain(chain_corpus):
 def test_truncated_bptt_on_one_stream():
     text = tuple("abcabcabcabc" * 40)
     model = neural.train(
-        [text], [text[:60]], ("a", "b", "c"), RNNConfig(hidden_size=16),
-        TrainConfig(epochs=6, bptt=20, batch_size=4, lr=0.02, patience=None),
+        [text], [text[:60]], ("a", "b", "c"), RNNConfig(hidden_size=16, dropout=0, weight_dropout=0),
+        TrainConfig(epochs=6, bptt=20, batch_size=4, lr=0.02, schedule="constant", patience=None),
         seed=0, quiet=True,
     )
     bits = model.history["val_bits"]
