@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from interrupting import interrupt_at_first_epoch
 
 import automata as am
 from automata.shipped import example_path
@@ -843,19 +844,11 @@ def pipeline(folder) -> tuple[Path, str, str]:
     (folder, stderr of the interrupted run, stdout of the resumed one)."""
     out = folder / "pipeline"
     command = [*EXE, "run", str(MARKOV), "--out", str(out), *RUN_TINY]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
-    seen = []
-    for line in process.stdout:
-        seen.append(line)
-        if line.startswith("epoch 1/"):
-            process.send_signal(signal.SIGINT)
-            break
-    rest, _ = process.communicate(timeout=60)
-    assert process.returncode == 130, "".join(seen) + rest
+    code, interrupted = interrupt_at_first_epoch(command, signal.SIGINT)
+    assert code == 130, interrupted
     resumed = subprocess.run(command, capture_output=True, text=True, check=False, timeout=120)
     assert resumed.returncode == 0, resumed.stderr
-    return out, "".join(seen) + rest, resumed.stdout
+    return out, interrupted, resumed.stdout
 
 
 @pytest.mark.slow  # the interrupted and resumed run: ~11 s, once for the module

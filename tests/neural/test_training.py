@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import torch
 from conftest import ALPHABET, chain_log2prob
+from interrupting import interrupt_at_first_epoch
 
 import neural
 import neural.training
@@ -226,17 +227,8 @@ def test_sigterm_saves_and_exits_143(tmp_path):
     command = [sys.executable, "-m", "automimic", "train", "--data", str(corpus), "--out",
                str(out), "--hidden", "4", "--epochs", "400", "--patience", "400",
                "--batch-size", "8"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
-    seen = []
-    for line in process.stdout:
-        seen.append(line)
-        if line.startswith("epoch 1/"):
-            process.send_signal(signal.SIGTERM)
-            break
-    rest, _ = process.communicate(timeout=60)
-    output = "".join(seen) + rest
-    assert process.returncode == 143, output
+    code, output = interrupt_at_first_epoch(command, signal.SIGTERM)
+    assert code == 143, output
     assert "Traceback" not in output and f"saved in {out}: continue with --resume" in output
     progress = json.loads((out / "history.json").read_text())["progress"]
     assert progress["epoch"] >= 1 and not progress["finished"]
