@@ -286,7 +286,7 @@ def disagreements(comparison) -> list[Disagreement]:
     facts = {"distinct": len(set(oracle.scores.strings)),
              "true": number(oracle.metrics["true_perplexity"], 3)}
     by_kl = _favours(model["kl_bits_per_symbol"], baseline["kl_bits_per_symbol"], False)
-    order = (model, baseline) if by_kl == "model" else (baseline, model)
+    sides = {"model": (model, baseline), "baseline": (baseline, model)}  # the favoured one first
     found = []
     for metric, why in WHY.items():
         name, places = digits[metric]
@@ -295,14 +295,15 @@ def disagreements(comparison) -> list[Disagreement]:
         favours = _favours(model[metric], baseline[metric], metric in HIGHER_IS_BETTER)
         if by_kl and favours and favours != by_kl:
             found.append(Disagreement(metric=metric, favours=favours, text=(
-                f"KL favours the {names[by_kl]} ({_pair(order, 'kl_bits_per_symbol', 4)}) "
+                f"KL favours the {names[by_kl]} ({_pair(sides[by_kl], 'kl_bits_per_symbol', 4)}) "
                 f"while the {name} favours the {names[favours]} "
-                f"({_pair(order, metric, places)}): {why.format(**facts)}.")))
+                f"({_pair(sides[favours], metric, places)}): {why.format(**facts)}.")))
     return found
 
 
 def _pair(order: tuple[dict, dict], key: str, places: int) -> str:
-    return " vs ".join(number(metrics[key], places) for metrics in order)
+    """The favoured model's figure, then the other's: "0.0007 against 0.0010"."""
+    return " against ".join(number(metrics[key], places) for metrics in order)
 
 
 def _favours(model: float, baseline: float, higher_is_better: bool) -> str | None:

@@ -75,7 +75,7 @@ def test_metrics_that_rank_otherwise_than_kl_are_explained(unigram):
     (disagreement,) = [d for d in verdict(changed).disagreements
                        if d.metric == "pautomac_perplexity"]
     assert disagreement.favours == "model"
-    assert "PAutomaC perplexity favours the unigram (42.030 vs 41.760)" in disagreement.text
+    assert "PAutomaC perplexity favours the unigram (41.760 against 42.030)" in disagreement.text
     assert f"over the {len(set(unigram.evaluations['oracle'].scores.strings))} distinct test " \
         "strings, so the few most probable (short) strings decide it" in disagreement.text
     assert escape(disagreement.text) in render_html(changed)
