@@ -13,7 +13,6 @@ Other settings, or a folder that holds something else, need ``force``; nothing i
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -78,13 +77,13 @@ def prepare_folder(out: Path, record: dict, *, force: bool) -> bool:
     Refuses (CliError) a folder that holds another run or other files, unless ``force``, which
     removes only the files a run writes.
     """
-    from neural.checkpoint import MEMBERS_FOLDER, remove_temporaries
+    from neural.checkpoint import remove_nested_runs, remove_temporaries
 
     ours = [name for name in OUTPUT_FILES + TRAINING_FILES if (out / name).exists()]
     if force:
         for name in ours:
             (out / name).unlink()
-        shutil.rmtree(out / MEMBERS_FOLDER, ignore_errors=True)
+        remove_nested_runs(out)
         out.mkdir(parents=True, exist_ok=True)
         remove_temporaries(out, OUTPUT_FILES + TRAINING_FILES)
         return False

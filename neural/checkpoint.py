@@ -6,6 +6,7 @@ import glob
 import os
 import pickle
 import re
+import shutil
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -21,6 +22,8 @@ MODEL_FILE = "model.pt"  # the best model: what :func:`neural.load` reads
 TRAINING_FILE = "training.pt"  # the full training state: what ``resume`` reads
 HISTORY_FILE = "history.json"  # the history, readable without torch
 MEMBERS_FOLDER = "members"  # an ensemble's members, one run folder each: members/0, members/1 ...
+TRIALS_FOLDER = "trials"  # a tuned run's trials, one run folder each: trials/0, trials/1 ...
+TUNING_FILE = "tuning.json"  # what a tuned run tried, and what it chose
 _TEMPORARY = re.compile(r"\.[a-z0-9_]{8}\.tmp")  # what tempfile.mkstemp adds to ".NAME"
 
 _MODEL_KEYS = ("alphabet", "model_config", "state_dict", "history", "data_sha256")
@@ -159,3 +162,10 @@ def resolve_model_path(path: str | os.PathLike) -> Path:
     """A model file, or the model file inside a run folder."""
     path = Path(path)
     return path / MODEL_FILE if path.is_dir() else path
+
+
+def remove_nested_runs(run_dir: Path) -> None:
+    """Remove an ensemble's members and a tuned run's trials and record from ``run_dir`` (--force)."""
+    for folder in (MEMBERS_FOLDER, TRIALS_FOLDER):
+        shutil.rmtree(run_dir / folder, ignore_errors=True)
+    (run_dir / TUNING_FILE).unlink(missing_ok=True)

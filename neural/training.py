@@ -17,7 +17,7 @@ from pathlib import Path
 
 import torch
 
-from neural.checkpoint import MEMBERS_FOLDER, MODEL_FILE, TRAINING_FILE, load_checkpoint
+from neural.checkpoint import MEMBERS_FOLDER, MODEL_FILE, TRAINING_FILE, TUNING_FILE, CheckpointError, load_checkpoint
 from neural.config import TrainConfig
 from neural.data import Batch, Corpus
 from neural.display import Bar, progress_bar
@@ -88,6 +88,10 @@ def train(
     2
     """
     run_path = Path(run_dir) if run_dir is not None else None
+    tuned = run_path is not None and (run_path / TUNING_FILE).exists()
+    if resume and tuned and (train_config is None or train_config.tune == 0):
+        raise CheckpointError(f"{run_path} holds a tuned run (tuning.json): resume it with the same --tune and "
+                              "settings, or replace it (--force)")
     if train_config is not None and train_config.tune > 0:
         def fit(model: RNNConfig, training: TrainConfig, folder: Path | None):
             return train(train_strings, val_strings, alphabet, model, training, seed=seed, device=device,

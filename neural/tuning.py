@@ -11,11 +11,9 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from automimic_io import write_atomic
+from neural.checkpoint import TRIALS_FOLDER, TUNING_FILE
 from neural.config import TrainConfig
 from neural.model import RNNConfig
-
-TUNING_FILE = "tuning.json"  # what was tried, and what was chosen
-TRIALS_FOLDER = "trials"  # one run folder per trial: trials/0, trials/1 ...
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import shutil
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -171,12 +170,12 @@ def _check_run_folder(args: argparse.Namespace, out: Path) -> None:
 
 def _clear_run_folder(args: argparse.Namespace, out: Path) -> None:
     """Remove the run's files (with --force) and what killed writes of them left behind."""
-    from neural.checkpoint import MEMBERS_FOLDER, remove_temporaries
+    from neural.checkpoint import remove_nested_runs, remove_temporaries
 
     if args.force:
         for name in RUN_FILES:
             (out / name).unlink(missing_ok=True)
-        shutil.rmtree(out / MEMBERS_FOLDER, ignore_errors=True)
+        remove_nested_runs(out)
     out.mkdir(parents=True, exist_ok=True)
     remove_temporaries(out, RUN_FILES)
 

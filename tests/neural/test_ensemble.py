@@ -99,3 +99,26 @@ def test_tune_within_a_spent_budget_tries_only_the_given_settings(tmp_path):
     neural.train(strings, strings[:6], "ab", RNNConfig(hidden_size=4), config, seed=0, run_dir=tmp_path, quiet=True)
     trials = json.loads((tmp_path / "tuning.json").read_text())["trials"]
     assert [t["val_bits"] is not None for t in trials] == [True, False, False, False, False]
+
+
+def test_a_tuned_run_resumes_only_as_tuned(tmp_path):
+    strings = [("a",), ("a", "b"), ("b",)] * 20
+    tuned = neural.TrainConfig(epochs=1, batch_size=8, tune=1e-9)
+    first = neural.train(strings, strings[:6], "ab", RNNConfig(hidden_size=4), tuned, seed=0, run_dir=tmp_path,
+                         quiet=True)
+    with pytest.raises(neural.CheckpointError, match="holds a tuned run"):
+        neural.train(strings, strings[:6], "ab", None, None, seed=0, run_dir=tmp_path, resume=True, quiet=True)
+    again = neural.train(strings, strings[:6], "ab", RNNConfig(hidden_size=4), tuned, seed=0, run_dir=tmp_path,
+                         resume=True, quiet=True)
+    np.testing.assert_allclose(again.log_probability(STRINGS), first.log_probability(STRINGS))
+
+
+def test_remove_nested_runs_clears_members_trials_and_the_tuning_record(tmp_path):
+    from neural.checkpoint import remove_nested_runs
+
+    for folder in ("members/0", "trials/1"):
+        (tmp_path / folder).mkdir(parents=True)
+    (tmp_path / "tuning.json").write_text("{}")
+    (tmp_path / "train.txt").write_text("a\n")
+    remove_nested_runs(tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == ["train.txt"]
