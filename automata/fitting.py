@@ -75,6 +75,16 @@ def _count_contexts(encoded: list[list[int]], order: int, end: int) -> Counter:
     return counts
 
 
+def _lower_order(counts: Counter, order: int) -> Counter:
+    """The counts of a lower ``order`` from those of a higher one: a context of j symbols is
+    counted at the same positions by every order ≥ j, an anchored one of j symbols by every order
+    > j."""
+    def kept(context: Context) -> bool:
+        return len(context) - 1 < order if context[:1] == (ANCHOR,) else len(context) <= order
+
+    return Counter({key: n for key, n in counts.items() if kept(key[0])})
+
+
 def _successor(context: Context, code: int, order: int, seen: set) -> Context:
     """The state after ``code`` in ``context``: the context itself if seen, else its longest
     seen suffix (the empty context always exists)."""
@@ -110,9 +120,11 @@ def _unique_names(contexts: list[Context], alphabet: tuple[str, ...]) -> list[st
     return names
 
 
-def _build(counts: Counter, alphabet: tuple[str, ...], order: int, smoothing: float,
-           has_data: bool) -> Automaton:
-    n_symbols = len(alphabet)
+def _layout(counts: Counter, n_symbols: int, order: int, has_data: bool, every_move: bool,
+            ) -> tuple[list[Context], np.ndarray, np.ndarray]:
+    """The states reachable from the start (contexts in breadth-first order), their counts
+    ``(states, A + 1)`` and their moves ``(states, A)``: every symbol moves when ``every_move``,
+    else only the symbols seen in the context (-1 for the others)."""
     table: dict[Context, np.ndarray] = {}
     for (context, following), n in counts.items():
         table.setdefault(context, np.zeros(n_symbols + 1))[following] += n
@@ -123,13 +135,10 @@ def _build(counts: Counter, alphabet: tuple[str, ...], order: int, smoothing: fl
     queue, rows, targets = deque([start]), [], []
     while queue:
         context = queue.popleft()
-        row = table[context] + smoothing
-        if row.sum() == 0:
-            raise AutomatonError("no training strings and smoothing 0: no distribution to fit")
-        row = row / row.sum()
+        row = table[context]
         successors = []
         for code in range(n_symbols):
-            if row[code] == 0:
+            if not every_move and row[code] == 0:
                 successors.append(-1)
                 continue
             target = _successor(context, code, order, seen)
@@ -139,14 +148,45 @@ def _build(counts: Counter, alphabet: tuple[str, ...], order: int, smoothing: fl
             successors.append(index[target])
         rows.append(row)
         targets.append(successors)
-    probabilities = np.array(rows).reshape(len(rows), n_symbols + 1)
-    initial = np.zeros(len(index))
+    return (list(index), np.array(rows).reshape(len(rows), n_symbols + 1),
+            np.array(targets, dtype=np.int64).reshape(len(rows), n_symbols))
+
+
+def _smoothed(counts: np.ndarray, smoothing: float) -> np.ndarray:
+    """Each row of counts plus ``smoothing``, normalised: P(σ | c) (last column: ``$``)."""
+    rows = counts + smoothing
+    totals = rows.sum(axis=1, keepdims=True)
+    if (totals == 0).any():
+        raise AutomatonError("no training strings and smoothing 0: no distribution to fit")
+    return rows / totals
+
+
+def _build(counts: Counter, alphabet: tuple[str, ...], order: int, smoothing: float,
+           has_data: bool) -> Automaton:
+    contexts, state_counts, next_state = _layout(counts, len(alphabet), order, has_data,
+                                                 every_move=smoothing > 0)
+    probabilities = _smoothed(state_counts, smoothing)
+    initial = np.zeros(len(contexts))
     initial[0] = 1.0
-    return Automaton(kind="pdfa", alphabet=alphabet, states=_unique_names(list(index), alphabet),
-                     initial=initial, final=probabilities[:, -1],
-                     next_state=np.array(targets, dtype=np.int64).reshape(len(rows), n_symbols),
+    return Automaton(kind="pdfa", alphabet=alphabet, states=_unique_names(contexts, alphabet),
+                     initial=initial, final=probabilities[:, -1], next_state=next_state,
                      symbol_prob=probabilities[:, :-1], name=f"markov-order-{order}",
                      description=f"order-{order} Markov chain, add-{smoothing:g} smoothing")
+
+
+def _visits(next_state: np.ndarray, encoded: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """(state, next code) of every step of the strings from state 0, the end (code A) included."""
+    end = next_state.shape[1]
+    states, codes = [], []
+    for string in encoded:
+        state = 0
+        for code in string:
+            states.append(state)
+            state = int(next_state[state, code])
+        states.append(state)
+        codes.extend(string)
+        codes.append(end)
+    return np.array(states, dtype=np.int64), np.array(codes, dtype=np.int64)
 
 
 def _check(alphabet: Sequence[str], order: int, smoothing: float) -> tuple[str, ...]:
@@ -201,21 +241,27 @@ def select_markov(train: Iterable[StringLike], val: Iterable[StringLike], *,
     >>> order, smoothing
     (1, 0.1)
     """
-    from .probability import log_probability
-
     symbols = _check(alphabet, 0, 1.0)
     encoded = _encode_all(train, symbols)
-    held_out = [tuple(symbols[c] for c in codes) for codes in _encode_all(val, symbols)]
-    best: tuple[float, Automaton, int, float] | None = None
+    held_out = _encode_all(val, symbols)
     for order in orders:
         _check(symbols, order, 1.0)
-        counts = _count_contexts(encoded, int(order), end=len(symbols))
+    highest = _count_contexts(encoded, int(max(orders, default=0)), end=len(symbols))
+    best: tuple[float, int, float, Counter] | None = None
+    for order in orders:
+        counts = _lower_order(highest, int(order))
+        # every smoothing > 0 gives the same states and moves; 0 differs only after a zero count,
+        # where the log-likelihood is already -inf
+        _, state_counts, next_state = _layout(counts, len(symbols), int(order), bool(encoded),
+                                              every_move=True)
+        states, codes = _visits(next_state, held_out)
         for smoothing in smoothings:
             _check(symbols, order, smoothing)
-            model = _build(counts, symbols, int(order), float(smoothing), has_data=bool(encoded))
-            score = float(np.sum(log_probability(model, held_out))) if held_out else 0.0
+            with np.errstate(divide="ignore"):
+                score = float(np.log(_smoothed(state_counts, smoothing)[states, codes]).sum())
             if best is None or score > best[0]:
-                best = (score, model, int(order), float(smoothing))
+                best = (score, int(order), float(smoothing), counts)
     if best is None:
         raise AutomatonError("select_markov needs at least one order and one smoothing")
-    return best[1], best[2], best[3]
+    _, order, smoothing, counts = best
+    return _build(counts, symbols, order, smoothing, has_data=bool(encoded)), order, smoothing

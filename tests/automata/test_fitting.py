@@ -6,6 +6,8 @@ import itertools
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import automata as am
 from automata.analysis import total_probability
@@ -103,3 +105,23 @@ def test_select_markov_prefers_the_true_order():
             scores[k, lam] = am.log_probability(fitted, list(val)).sum()
     assert max(scores, key=scores.get) == (order, smoothing)
     assert am.log_probability(model, list(val)).sum() == pytest.approx(max(scores.values()))
+
+
+_words = st.lists(st.text(alphabet="abc", max_size=6), min_size=1, max_size=12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(train=_words, val=_words)
+def test_select_markov_equals_fitting_every_pair(train, val):
+    # one count at the highest order and one walk per order score each pair as its own fit would
+    orders, smoothings = (0, 1, 2, 3), (0.0, 0.1, 1.0)
+    model, order, smoothing = am.select_markov(train, val, alphabet=["a", "b", "c"],
+                                               orders=orders, smoothings=smoothings)
+    scores = {(k, lam): am.log_probability(am.fit_markov(train, alphabet=["a", "b", "c"], order=k,
+                                                         smoothing=lam), val).sum()
+              for k in orders for lam in smoothings}
+    assert scores[order, smoothing] == pytest.approx(max(scores.values()), rel=1e-9)
+    refit = am.fit_markov(train, alphabet=["a", "b", "c"], order=order, smoothing=smoothing)
+    assert model.states == refit.states
+    assert np.array_equal(model.next_state, refit.next_state)
+    assert np.allclose(model.symbol_prob, refit.symbol_prob)
