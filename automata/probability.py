@@ -204,21 +204,23 @@ def _forward_last(a: Automaton, chunk: Chunk) -> tuple[np.ndarray, np.ndarray]:
     log_scale = np.zeros(n)
     by_symbol, ends = _symbol_runs(chunk, len(a.alphabet))
     gathered, moved = np.empty((2, n, n_states))
+    totals = np.empty(n)
     current, where, positions, ones = final, np.arange(n), np.arange(n), np.ones(n_states)
     for t in range(steps):
         k = chunk.at_least(t + 1)
         rows = by_symbol[n - k :, t]  # the running rows, grouped by their symbol
         np.take(current, where[rows], axis=0, out=gathered[:k], mode="clip")
         current = _move(gathered[:k], transition, ends[t], out=moved[:k])
-        total = current @ ones
-        low = np.flatnonzero(total < RESCALE)
-        if low.size:
+        total = np.dot(current, ones, out=totals[:k])
+        if total.min() < RESCALE:
+            low = np.flatnonzero(total < RESCALE)
             with np.errstate(divide="ignore"):
                 log_scale[rows[low]] += np.log(total[low])
             current[low] /= np.where(total[low] > 0, total[low], 1.0)[:, None]
         where[rows] = positions[:k]
-        ending = np.arange(chunk.at_least(t + 2), k)  # the rows whose string ends here
-        final[ending] = current[where[ending]]
+        done = chunk.at_least(t + 2)  # rows done..k-1 end their string here
+        if done < k:
+            final[done:k] = current[where[done:k]]
     moved_rows = slice(0, chunk.at_least(1))  # the empty strings keep the start distribution
     total = final[moved_rows] @ ones
     with np.errstate(divide="ignore"):
@@ -228,20 +230,23 @@ def _forward_last(a: Automaton, chunk: Chunk) -> tuple[np.ndarray, np.ndarray]:
     return final, log_scale
 
 
-def _symbol_runs(chunk: Chunk, n_symbols: int) -> tuple[np.ndarray, np.ndarray]:
+def _symbol_runs(chunk: Chunk, n_symbols: int) -> tuple[np.ndarray, list[list[int]]]:
     """Per step, the rows sorted by their symbol (padding, -1, first), and where each symbol's
-    run of rows ends: (n, T) and (T, A)."""
-    small = chunk.codes.astype(np.int16) if n_symbols < 1 << 15 else chunk.codes  # radix sort
+    run of rows ends: (n, T) and T lists of A ends."""
+    if n_symbols < 1 << 15:  # a radix sort on the narrowest type that holds the codes
+        small = chunk.codes.astype(np.int8 if n_symbols < 1 << 7 else np.int16)
+    else:
+        small = chunk.codes
     return (np.argsort(small, axis=0, kind="stable"),
-            np.cumsum(_symbol_counts(chunk.codes, n_symbols), axis=1))
+            np.cumsum(_symbol_counts(chunk.codes, n_symbols), axis=1).tolist())
 
 
-def _move(vectors: np.ndarray, transition: np.ndarray, ends: np.ndarray,
+def _move(vectors: np.ndarray, transition: np.ndarray, ends: list[int],
           out: np.ndarray) -> np.ndarray:
     """``out``: each run of ``vectors`` (grouped by symbol, runs ending at ``ends``) times its
     symbol's transition matrix."""
     begin = 0
-    for symbol, end in enumerate(ends.tolist()):
+    for symbol, end in enumerate(ends):
         if end > begin:
             np.dot(vectors[begin:end], transition[symbol], out=out[begin:end])
         begin = end
@@ -250,8 +255,10 @@ def _move(vectors: np.ndarray, transition: np.ndarray, ends: np.ndarray,
 
 def _symbol_counts(codes: np.ndarray, n_symbols: int) -> np.ndarray:
     """(T, A) how many rows read each symbol at each step (padding not counted)."""
-    n, steps = codes.shape
-    cells = codes + (np.arange(steps) * (n_symbols + 1) + 1)  # padding, -1, counts in column 0
+    steps = codes.shape[1]
+    # (T, n): a view of the column-major codes, so that ravel copies nothing; padding (-1)
+    # counts in column 0
+    cells = codes.T + (np.arange(steps) * (n_symbols + 1) + 1)[:, None]
     counts = np.bincount(cells.ravel(), minlength=steps * (n_symbols + 1))
     return counts.reshape(steps, n_symbols + 1)[:, 1:]
 

@@ -133,6 +133,23 @@ def test_rescaled_forward_vectors_keep_every_probability(case, rescale):
             assert np.allclose(am.next_symbol_distribution(a, possible), rows, rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.parametrize("n_symbols", [127, 300])
+def test_pfa_probability_over_wide_alphabets(n_symbols):
+    # the forward pass sorts the codes of each step on the narrowest integer type holding them
+    alphabet = [f"s{i}" for i in range(n_symbols)]
+    rng = np.random.default_rng(n_symbols)
+    weights = rng.dirichlet(np.ones(2 * n_symbols + 1), size=2)
+    states = {name: {"final": float(w[-1]), "next": {
+        symbol: {"p": float(w[2 * i]), "q": float(w[2 * i + 1])} for i, symbol in enumerate(alphabet)}}
+        for name, w in zip("pq", weights, strict=True)}
+    a = am.from_dict({"kind": "pfa", "alphabet": alphabet, "start": {"p": 0.5, "q": 0.5},
+                      "states": states})
+    strings = [tuple(alphabet[i] for i in rng.integers(n_symbols, size=length))
+               for length in rng.integers(0, 6, size=40)]
+    expected = [forward_probability(a, w) for w in strings]
+    assert np.allclose(am.probability(a, strings), expected, rtol=1e-12, atol=0)
+
+
 @settings(max_examples=20)
 @given(pfas(max_states=3, max_symbols=2))
 def test_pfa_probability_is_the_sum_over_state_paths(a):
