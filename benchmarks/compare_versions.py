@@ -8,8 +8,9 @@ is this checkout's median figure over the other's; target ≥ 0.9 for every case
 
 With ``--one-process`` the other checkout's package is loaded beside this one under another
 name (``automata_other``) and the two sides alternate call by call, ``--rounds`` × ``--repeats``
-timings each: on a loaded machine a process's speed drifts (two processes running the same code
-read 0.77–1.32 apart), so only calls timed side by side compare small changes.
+timings each: on a loaded machine a process's speed drifts (against a copy of this checkout,
+separate processes read 0.99–1.05 in one run, calls side by side 0.99–1.00), so changes of a
+few percent are measured side by side.
 
     git archive e1a43b1 automata | tar -x -C /tmp/before   # the engine before issue 13
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/compare_versions.py /tmp/before
