@@ -75,11 +75,13 @@ OPTIONS = (
 )
 
 
-def add_training_options(parser: argparse.ArgumentParser) -> None:
+def add_training_options(parser: argparse.ArgumentParser, defaults: dict | None = None) -> None:
     """Add the model and training options to ``parser``, in two help groups, and ``--device``.
 
     Options not given are absent from the parsed namespace (the config's default applies, or the
-    saved one on resume); ``none`` gives None to a field that admits it.
+    saved one on resume); ``none`` gives None to a field that admits it. ``defaults`` are the
+    fields whose default the command itself sets otherwise (its help shows them; the command
+    applies them).
 
     Examples
     --------
@@ -99,6 +101,8 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
                                         type=_FieldType(option), metavar=option.field.upper(),
                                         help=option.help)
         action.config_option = option  # read by the help formatter
+        if option.field in (defaults or {}):
+            action.command_default = defaults[option.field]
     groups[TRAINING].add_argument("--device", default="auto",
                                   help="auto, cpu, cuda or cuda:N (auto)")
     parser.formatter_class = ConfigDefaultsHelpFormatter
@@ -200,7 +204,9 @@ class ConfigDefaultsHelpFormatter(argparse.HelpFormatter):
         text = super()._get_help_string(action) or ""
         if option is None:
             return text
-        return f"{text} ({_shown(_default(option))})".replace("%", "%%")
+        default = getattr(action, "command_default", None)
+        shown = _shown(default if hasattr(action, "command_default") else _default(option))
+        return f"{text} ({shown})".replace("%", "%%")
 
 
 class _FieldType:

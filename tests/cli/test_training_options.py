@@ -11,6 +11,7 @@ import neural
 from automimic import training_options
 from automimic.cli import build_parser
 from automimic.errors import CliError
+from automimic.pipeline import RUN_TRAINING_DEFAULTS
 from automimic.training_options import (
     MODEL,
     OPTIONS,
@@ -52,16 +53,18 @@ def test_every_option_reads_back_its_default_as_help_shows_it(option):
 
 
 @pytest.mark.parametrize("command", ["train", "run"])
-def test_help_shows_each_default_of_the_config(capsys, command):
+def test_help_shows_each_default_of_the_config_or_of_the_command(capsys, command):
     with pytest.raises(SystemExit):
         build_parser().parse_args([command, "--help"])
     text = capsys.readouterr().out.split("model options:")[1].replace("training options:", "")
     entries = {" ".join(entry.split()).split(" ")[0]: " ".join(entry.split())
                for entry in re.split(r"\n  (?=-)", text)}
+    own = RUN_TRAINING_DEFAULTS if command == "run" else {}
     for option in OPTIONS:
-        default = getattr(CONFIGS[option.group](), option.field)
+        default = own.get(option.field, getattr(CONFIGS[option.group](), option.field))
         shown = "none" if default is None else str(default)
         assert entries[option.name].endswith(f"({shown})"), entries[option.name]
+    assert command == "train" or own["max_tokens"] != neural.TrainConfig().max_tokens
 
 
 def test_given_options_build_the_configs_and_others_keep_their_defaults():
