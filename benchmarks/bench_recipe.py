@@ -87,7 +87,7 @@ def main() -> int:
     print(f"{'row':<72}  {'val bits':>8}  {'RNN/true':>8}  {'epochs':>6}  {'seconds':>7}")
     bits = {}
     for key, label, _ in rows:
-        result = json.loads((folders[key] / "results.json").read_text())["problems"][0]
+        result = json.loads((folders[key] / str(args.problem) / "result.json").read_text())
         bits[key] = validation_bits(args.data, folders[key], args.problem)
         print(f"{label:<72}  {bits[key]:8.4f}  {result['model_ratio']:8.4f}  {result['epochs']:>6}  "
               f"{result['seconds']:7.0f}")
