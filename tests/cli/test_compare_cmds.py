@@ -9,6 +9,8 @@ import pytest
 
 from automata.shipped import example_path
 from automimic.cli import main
+from automimic.pipeline import RUN_TRAINING_DEFAULTS
+from neural.checkpoint import load_checkpoint
 
 EXAMPLES = example_path().parent
 TINY = """
@@ -119,6 +121,8 @@ def test_run_end_to_end_then_resume_force_and_compare(capsys, tiny, tmp_path):
     document = json.loads((out / "metrics.json").read_text())
     assert document["oracle"]["kl_bits_per_symbol"] == 0.0
     assert document["baseline"]["kl_bits_per_symbol"] is not None
+    trained = load_checkpoint(out / "training.pt", kind="training")["train_config"]
+    assert trained["max_tokens"] == RUN_TRAINING_DEFAULTS["max_tokens"]  # run's own, not TrainConfig's
     first = (out / "train.txt").read_text()
 
     code, stdout, _ = run(capsys, "run", tiny, "--out", out, *QUICK)  # same settings: resumes
