@@ -55,6 +55,10 @@ def main() -> int:
     parser.add_argument("--examples", default=",".join(example_names()))
     parser.add_argument("--force", action="store_true", help="train again where a run is finished")
     args = parser.parse_args()
+    unknown = set(args.examples.split(",")) - set(example_names())
+    if unknown:
+        parser.error(f"--examples: no shipped example {', '.join(sorted(unknown))} "
+                     f"(the examples: {', '.join(example_names())})")
     targets = Targets()
     print(f"load average {os.getloadavg()[0]:.1f} at the start; one torch thread a run")
     print(f"{'example':<16}  {'RNN KL':>15}  {'n-gram KL':>15}  {'CPU s':>6}  {'wall s':>6}")
@@ -74,4 +78,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except subprocess.CalledProcessError as error:  # its own one-line message is printed above
+        sys.exit(f"stopped: {' '.join(map(str, error.cmd[1:]))} exited with {error.returncode}")

@@ -101,4 +101,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except subprocess.CalledProcessError as error:  # its own one-line message is printed above
+        sys.exit(f"stopped: {' '.join(map(str, error.cmd[1:]))} exited with {error.returncode}")
