@@ -22,7 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-from targets import Targets
+from targets import Targets, exit_with
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -78,7 +78,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except subprocess.CalledProcessError as error:  # its own one-line message is printed above
-        sys.exit(f"stopped: {' '.join(map(str, error.cmd[1:]))} exited with {error.returncode}")
+    exit_with(main)

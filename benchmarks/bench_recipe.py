@@ -22,7 +22,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from targets import Targets
+from targets import Targets, exit_with
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -101,7 +101,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except subprocess.CalledProcessError as error:  # its own one-line message is printed above
-        sys.exit(f"stopped: {' '.join(map(str, error.cmd[1:]))} exited with {error.returncode}")
+    exit_with(main)

@@ -3,6 +3,9 @@ exits with 1 when one is missed (so a benchmark run can fail, like a test)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -40,3 +43,12 @@ class Targets:
             return 1
         print(f"all {self.checked} targets met")
         return 0
+
+
+def exit_with(main: Callable[[], int]) -> None:
+    """Run a benchmark's ``main`` and exit with its status; a command it ran that failed (and
+    printed its own message) stops it with one line naming the command, not a traceback."""
+    try:
+        sys.exit(main())
+    except subprocess.CalledProcessError as error:
+        sys.exit(f"stopped: {' '.join(map(str, error.cmd[1:]))} exited with {error.returncode}")
