@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
+import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
@@ -60,8 +63,9 @@ def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
 class ElmanLayer(nn.Module):
     """One Elman layer: ``h_t = σ(W_hh h_{t-1} + W_hx x_t + b)`` with σ sigmoid or tanh.
 
-    The input projections of all steps are one matrix product; the recurrence runs in
-    :class:`_ElmanRecurrence`, whose hand-written backward pass is plain BPTT.
+    Both run in torch's tanh RNN kernel (cuDNN on a GPU), which has no sigmoid: since
+    σ(a) = (tanh(a/2) + 1)/2, the sigmoid layer is the tanh layer over g = 2h - 1 with the
+    weights of :func:`tanh_form`, exact up to rounding.
     """
 
     def __init__(self, input_size: int, hidden_size: int, nonlinearity: str, weight_dropout: float = 0.0) -> None:
@@ -78,49 +82,32 @@ class ElmanLayer(nn.Module):
     def forward(
         self, x: torch.Tensor, state: tuple[torch.Tensor, ...] | None = None
     ) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
-        B, T, _ = x.shape
-        h0 = x.new_zeros(B, self.weight_hh.shape[0]) if state is None else state[0]
-        projected = torch.addmm(self.bias, x.reshape(B * T, -1), self.weight_hx.t())
-        projected = projected.view(B, T, -1).transpose(0, 1)  # (T, B, H)
+        sigmoid = self.nonlinearity == "sigmoid"
+        h0 = x.new_zeros(x.shape[0], self.weight_hh.shape[0]) if state is None else state[0]
         weight_hh = drop_connect(self.weight_hh, self.weight_dropout, self.training)
-        out = _ElmanRecurrence.apply(projected, h0, weight_hh, self.nonlinearity)  # (T, B, H)
-        return out.transpose(0, 1), (out[-1],)  # (B, T, H)
+        weights = tanh_form(self.weight_hx, weight_hh, self.bias) if sigmoid else (self.weight_hx, weight_hh, self.bias)
+        g0 = 2 * h0 - 1 if sigmoid else h0
+        with _weights_made_per_call():
+            out, _ = torch.rnn_tanh(x, g0.unsqueeze(0).contiguous(), [*weights, torch.zeros_like(self.bias)],
+                                    True, 1, 0.0, self.training, False, True)  # out: (B, T, H)
+        h = (out + 1) / 2 if sigmoid else out
+        return h, (h[:, -1],)
 
 
-class _ElmanRecurrence(torch.autograd.Function):
-    """``h_t = σ(p_t + W_hh h_{t-1})`` over time-major inputs ``p`` (T, B, H)."""
+def tanh_form(
+    weight_hx: torch.Tensor, weight_hh: torch.Tensor, bias: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The weights of a tanh layer over g = 2h - 1 that computes the sigmoid layer h (W_hx, W_hh, b).
 
-    @staticmethod
-    def forward(ctx, projected, h0, weight_hh, nonlinearity):
-        activation = torch.sigmoid if nonlinearity == "sigmoid" else torch.tanh
-        out = torch.empty_like(projected)  # (T, B, H)
-        w_t = weight_hh.t()
-        h = h0
-        for t in range(projected.shape[0]):
-            torch.addmm(projected[t], h, w_t, out=out[t])
-            h = activation(out[t], out=out[t])
-        ctx.save_for_backward(out, h0, weight_hh)
-        ctx.nonlinearity = nonlinearity
-        return out
+    a/2 = W_hh (g + 1)/4 + W_hx x/2 + b/2, and g_t = tanh(a_t/2) = 2 σ(a_t) - 1.
 
-    @staticmethod
-    def backward(ctx, grad_out):
-        out, h0, weight_hh = ctx.saved_tensors
-        # σ'(a) in terms of h = σ(a): h(1 - h) for sigmoid, 1 - h² for tanh.
-        if ctx.nonlinearity == "sigmoid":
-            derivative = out * (1 - out)
-        else:
-            derivative = 1 - out * out
-        grad_pre = torch.empty_like(out)  # (T, B, H)
-        grad_h = torch.zeros_like(h0)
-        for t in range(out.shape[0] - 1, -1, -1):
-            grad_h = grad_h + grad_out[t]
-            torch.mul(grad_h, derivative[t], out=grad_pre[t])
-            grad_h = grad_pre[t] @ weight_hh  # (B, H)
-        previous = torch.cat([h0.unsqueeze(0), out[:-1]])  # (T, B, H)
-        H = out.shape[-1]
-        grad_weight = grad_pre.reshape(-1, H).t() @ previous.reshape(-1, H)  # (H, H)
-        return grad_pre, grad_h, grad_weight, None
+    Examples
+    --------
+    >>> w_hx, w_hh, b = tanh_form(torch.ones(1, 1), torch.ones(1, 1), torch.zeros(1))
+    >>> w_hx.item(), w_hh.item(), b.item()
+    (0.5, 0.25, 0.25)
+    """
+    return weight_hx / 2, weight_hh / 4, bias / 2 + weight_hh.sum(dim=1) / 4
 
 
 class TorchLayer(nn.Module):
@@ -142,7 +129,8 @@ class TorchLayer(nn.Module):
         if self.training and self.weight_dropout > 0:
             weights = dict(self.rnn.named_parameters())
             weights["weight_hh_l0"] = drop_connect(weights["weight_hh_l0"], self.weight_dropout, True)
-            out, new = functional_call(self.rnn, weights, (x, torch_state))  # out: (B, T, H)
+            with _weights_made_per_call():
+                out, new = functional_call(self.rnn, weights, (x, torch_state))  # out: (B, T, H)
         else:
             out, new = self.rnn(x, torch_state)  # out: (B, T, H)
         new = new if self.is_lstm else (new,)
@@ -222,6 +210,15 @@ class RNNLanguageModel(nn.Module):
         if return_state:
             return logits, loss, new_state
         return logits, loss
+
+
+@contextlib.contextmanager
+def _weights_made_per_call() -> Iterator[None]:
+    """Silence cuDNN's warning that weights outside one flat buffer are copied at each call:
+    weights computed at each call (DropConnect, :func:`tanh_form`) cannot be in one."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="RNN module weights are not part of single contiguous")
+        yield
 
 
 def _make_layer(config: RNNConfig, input_size: int) -> nn.Module:

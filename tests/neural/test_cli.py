@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import neural
+import neural.precision
 from automimic.cli import main
 from automimic.commands.neural_cmds import read_data
 from automimic.provenance import trained_on
@@ -209,7 +210,11 @@ def test_ctrl_c_while_the_commands_load_is_one_line(capsys, monkeypatch):
     assert capsys.readouterr().err == "automimic: interrupted\n"
 
 
-def test_a_precision_the_cell_cannot_train_in_is_refused_before_anything_is_written(tmp_path, capsys):
+def test_a_precision_the_cell_cannot_train_in_is_refused_before_anything_is_written(tmp_path, capsys, monkeypatch):
+    def refused(*args, **kwargs):
+        raise RuntimeError("no bf16 kernel for this cell here. More detail")
+
+    monkeypatch.setattr(neural.precision, "autocast", refused)
     (tmp_path / "t.txt").write_text("ab\n" * 20)
     out = tmp_path / "r"
     code = main(["train", "--data", str(tmp_path / "t.txt"), "--out", str(out), "--cell", "elman",
@@ -217,7 +222,7 @@ def test_a_precision_the_cell_cannot_train_in_is_refused_before_anything_is_writ
     error = capsys.readouterr().err
     assert code == 2 and not out.exists()
     assert error.startswith("automimic: error: --precision bf16 cannot train the elman cell on cpu")
-    assert error.count("\n") == 1
+    assert error.endswith("(no bf16 kernel for this cell here); use fp32\n") and error.count("\n") == 1
 
 
 def test_a_model_of_one_text_does_not_pretend_the_text_has_an_end(tmp_path, capsys, run):
