@@ -19,7 +19,7 @@ import torch
 
 from neural.checkpoint import MEMBERS_FOLDER, MODEL_FILE, TRAINING_FILE, TUNING_FILE, CheckpointError, load_checkpoint
 from neural.config import TrainConfig
-from neural.data import Batch, Corpus
+from neural.data import Corpus
 from neural.display import Bar, progress_bar
 from neural.distributed import Context, Interrupt, interrupt_flag
 from neural.ensemble import Ensemble, save_chosen
@@ -178,29 +178,58 @@ def _train_one(
 
 
 def _run_epoch(session: Session, bar: Bar, interrupted: Interrupt) -> None:
-    """Train on this epoch's remaining batches; on a signal save and raise TrainingInterrupted."""
-    progress, config, history = session.progress, session.train_config, session.history
+    """Train on this epoch's remaining batches; on a signal save and raise TrainingInterrupted.
+
+    A step's loss is read once the next step is queued: on a GPU, reading it waits for the
+    device, which would otherwise sit idle while Python prepares every step.
+    """
+    progress, config = session.progress, session.train_config
     batches = session.batches.epoch(progress.epoch)
     total = len(batches)
     if progress.step == 0:
         session.stream_state = None  # truncated BPTT: the streams start afresh every epoch
     bar.start_epoch(progress.epoch, session.epochs, total, progress.step)
     session.module.train()
+    device = session.context.device
+    queued: tuple[int, int, torch.Tensor | float, torch.Tensor | float] | None = None
+    clock = [time.perf_counter()]  # when the last step was recorded
     for step in range(progress.step, total):
         batch = batches[step]
         lr = _learning_rate(config, progress, progress.epoch * total + step, total * session.epochs)
-        started = time.perf_counter()
-        loss, norm = _train_step(session, batch, lr)
-        if session.context.any(not math.isfinite(loss + norm)):
-            raise TrainingDiverged(_diverged(session, f"the loss is {loss:.4g} and the gradient "
-                                                      f"norm {norm:.4g} at step {step + 1}"))
-        progress.add_step(nats=loss, tokens=batch.tokens, seconds=time.perf_counter() - started)
-        history["step_bits"].append(loss / LN2)
-        history["grad_norm"].append(norm)
-        bar.advance(progress, session.context.world_size)
+        inputs, targets = _to_device(batch.inputs, device), _to_device(batch.targets, device)
+        loss, norm = _train_step(session, inputs, targets, batch.tokens, lr)
+        if queued is not None:
+            _record_step(session, bar, *queued, clock)
+        queued = (step, batch.tokens, loss, norm)
         if session.context.any(interrupted.is_set()):
+            _record_step(session, bar, *queued, clock)
             save_training(session)
             raise TrainingInterrupted(session.run_dir, interrupted.signum or signal.SIGINT)
+    if queued is not None:
+        _record_step(session, bar, *queued, clock)
+
+
+def _to_device(tensor: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """``tensor`` on ``device``; to a GPU through pinned memory, so that the copy does not wait
+    for the steps the GPU is still running."""
+    if device.type != "cuda":
+        return tensor.to(device)
+    return tensor.pin_memory().to(device, non_blocking=True)
+
+
+def _record_step(session: Session, bar: Bar, step: int, tokens: int, loss: torch.Tensor | float,
+                 norm: torch.Tensor | float, clock: list[float]) -> None:
+    """Count a finished step in the progress, the history and the bar; stop on a non-finite loss."""
+    loss, norm = float(loss), float(norm)
+    if session.context.any(not math.isfinite(loss + norm)):
+        raise TrainingDiverged(_diverged(session, f"the loss is {loss:.4g} and the gradient "
+                                                  f"norm {norm:.4g} at step {step + 1}"))
+    now = time.perf_counter()
+    session.progress.add_step(nats=loss, tokens=tokens, seconds=now - clock[0])
+    clock[0] = now
+    session.history["step_bits"].append(loss / LN2)
+    session.history["grad_norm"].append(norm)
+    bar.advance(session.progress, session.context.world_size)
 
 
 def _learning_rate(config: TrainConfig, progress: Progress, step: int, total: int) -> float:
@@ -211,14 +240,14 @@ def _learning_rate(config: TrainConfig, progress: Progress, step: int, total: in
     return config.lr * progress.lr_scale
 
 
-def _train_step(session: Session, batch: Batch, lr: float) -> tuple[float, float]:
-    """One optimiser step; returns the loss (nats per token) and the pre-clip gradient norm."""
-    device = session.context.device
-    inputs, targets = batch.inputs.to(device), batch.targets.to(device)
+def _train_step(session: Session, inputs: torch.Tensor, targets: torch.Tensor, tokens: int,
+                lr: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """One optimiser step on a batch of ``tokens`` predicted tokens; returns the loss (nats per
+    token) and the pre-clip gradient norm as 0-d tensors, on a GPU perhaps not computed yet."""
     for group in session.optimizer.param_groups:
         group["lr"] = lr
     session.optimizer.zero_grad(set_to_none=True)
-    with autocast(session.train_config.precision, device):
+    with autocast(session.train_config.precision, inputs.device):
         if session.train_config.bptt is None:
             _, loss = session.module(inputs, targets)
         else:
@@ -226,13 +255,13 @@ def _train_step(session: Session, batch: Batch, lr: float) -> tuple[float, float
             session.stream_state = map_state(torch.Tensor.detach, state)
     # Sum over tokens, over a constant: length-bucketed batches of short strings must not weigh
     # more per token than batches of long ones (that biases the model towards ending strings).
-    (loss * (batch.tokens / session.tokens_per_batch)).backward()
+    (loss * (tokens / session.tokens_per_batch)).backward()
     clip = session.train_config.clip or math.inf
     norm = torch.nn.utils.clip_grad_norm_(session.model.parameters(), clip)
     session.optimizer.step()
     if session.average is not None:
         session.average.update_parameters(session.model)
-    return loss.item(), norm.item()
+    return loss.detach(), norm
 
 
 # ------------------------------------------------------------------------ the end of an epoch
