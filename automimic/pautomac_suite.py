@@ -314,7 +314,7 @@ def _in_processes(todo: Sequence[Problem], settings: SuiteSettings, out: Path, j
                   say: Callable[[str], None]) -> Iterator[dict]:
     """One process per problem, ``jobs`` at a time; results as they finish. When this process
     stops (Ctrl-C, SIGTERM), so do they, each saving its training to resume."""
-    context = process_context()
+    context = process_context(settings.device)
     waiting, running = list(todo), {}  # receiving end of a worker's pipe → (process, problem)
     try:
         with _sigterm_interrupts():
@@ -387,17 +387,18 @@ def _sigterm_interrupts() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def process_context() -> multiprocessing.context.BaseContext:
-    """How to start worker processes: fork, so that they start with torch imported, unless
-    CUDA is initialised here (checking ``--precision`` on a GPU does), which a forked process
-    cannot use; then spawn.
+def process_context(device: str) -> multiprocessing.context.BaseContext:
+    """How to start worker processes for ``device`` (auto, cpu, cuda, cuda:N): fork, so that
+    they start with torch imported, unless they may use CUDA, which a forked process cannot
+    initialise; then spawn.
 
-    >>> process_context().get_start_method() in ("fork", "spawn")
+    >>> process_context("cpu").get_start_method() in ("fork", "spawn")
     True
     """
     import torch
 
-    forks = "fork" in multiprocessing.get_all_start_methods() and not torch.cuda.is_initialized()
+    may_use_cuda = torch.cuda.is_initialized() or (device != "cpu" and torch.cuda.is_available())
+    forks = "fork" in multiprocessing.get_all_start_methods() and not may_use_cuda
     return multiprocessing.get_context("fork" if forks else "spawn")
 
 

@@ -146,15 +146,20 @@ def test_parallel_processes_give_the_results_of_one(capsys, data, solved, tmp_pa
     assert results(tmp_path / "parallel") == results(solved)
 
 
-def test_workers_are_spawned_once_cuda_is_initialised_here(monkeypatch):
+@pytest.mark.parametrize("available", [False, True])
+def test_workers_that_may_use_cuda_are_spawned(monkeypatch, available):
     import torch
 
     from automimic.pautomac_suite import process_context
 
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: available)
     monkeypatch.setattr(torch.cuda, "is_initialized", lambda: False)
-    assert process_context().get_start_method() == "fork"  # they start with torch imported
+    assert process_context("cpu").get_start_method() == "fork"  # they start with torch imported
+    expected = "spawn" if available else "fork"  # a forked child cannot initialise CUDA
+    assert process_context("auto").get_start_method() == expected
+    assert process_context("cuda:0").get_start_method() == expected
     monkeypatch.setattr(torch.cuda, "is_initialized", lambda: True)
-    assert process_context().get_start_method() == "spawn"  # a forked child cannot use CUDA
+    assert process_context("cpu").get_start_method() == "spawn"
 
 
 def test_a_dask_cluster_gives_the_results_of_one_process(capsys, data, solved, tmp_path):
