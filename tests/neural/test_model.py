@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from neural import RNNConfig, RNNLanguageModel
-from neural.model import ElmanLayer
+from neural.model import ElmanLayer, elman_by_recurrence, elman_by_tanh_kernel
 
 
 def _copy_into_rnn(model: RNNLanguageModel) -> nn.RNN:
@@ -55,6 +55,23 @@ def test_elman_gradcheck_float64(nonlinearity):
         for p in (layer.weight_hx, layer.weight_hh, layer.bias)
     ]
     assert torch.autograd.gradcheck(run, (x, h0, *params))
+
+
+@pytest.mark.parametrize("nonlinearity", ["sigmoid", "tanh"])
+def test_the_gpu_form_of_the_elman_layer_equals_the_cpu_form(nonlinearity):
+    # the GPU runs the layer in torch's tanh kernel (sigmoid through tanh_form); here both on the CPU
+    torch.manual_seed(4)
+    inputs = [torch.randn(3, 6, 4, dtype=torch.float64), torch.rand(3, 5, dtype=torch.float64),
+              torch.randn(5, 4, dtype=torch.float64), torch.randn(5, 5, dtype=torch.float64),
+              torch.randn(5, dtype=torch.float64)]
+    results = []
+    for form in (elman_by_recurrence, elman_by_tanh_kernel):
+        leaves = [t.clone().requires_grad_() for t in inputs]
+        out = form(*leaves, nonlinearity)
+        (out * torch.linspace(-1, 1, out.numel(), dtype=torch.float64).view_as(out)).sum().backward()
+        results.append([out, *(leaf.grad for leaf in leaves)])
+    for got, expected in zip(*results, strict=True):
+        torch.testing.assert_close(got, expected, rtol=1e-10, atol=1e-12)
 
 
 def test_sigmoid_cell_is_the_formula():
