@@ -32,8 +32,9 @@ TEST_FILE = "test.txt"
 OUTPUT_FILES = ("automaton.yaml", "automaton.svg", "automaton.dot", TEST_FILE, RUN_FILE,
                 "metrics.json", "inspect.json", "report.html")
 TRAINING_FILES = RUN_FILES  # what `automimic train` writes into a run folder
-# run's own training defaults, for its 3-minute budget: on abe_markov (10.5 M tokens in 40 epochs)
-# the 12 M tokens of TrainConfig took 239 s of CPU
+# run's own defaults, for its 3-minute budget on 2 CPU cores: on abe_markov (10.5 M tokens in 40
+# epochs) 12 M tokens took 239 s of CPU at hidden 128, and hidden 256 costs about 3× more per token
+RUN_MODEL_DEFAULTS = {"hidden_size": 128}
 RUN_TRAINING_DEFAULTS = {"max_tokens": 6_000_000}
 
 
@@ -173,8 +174,8 @@ def run(path: Path, out: Path, options: RunOptions, *, force: bool = False, quie
     for text in assumptions(truth.kind, truth.name or Path(path).name):
         detail(f"note: {text}")
     # bad options fail before any file is written
-    model_config = neural.RNNConfig(**options.model)
-    train_config = neural.TrainConfig(**run_training(options))
+    model_fields, training_fields = run_fields(options)
+    model_config, train_config = neural.RNNConfig(**model_fields), neural.TrainConfig(**training_fields)
     try:
         neural.resolve_device(options.device)
     except ValueError as err:
@@ -258,21 +259,22 @@ def _corpora(truth: am.Automaton, out: Path, options: RunOptions, seeds: dict[st
     return corpora[0], corpora[1], corpora[2]
 
 
-def run_training(options: RunOptions) -> dict:
-    """The TrainConfig fields of a run: those given, over :data:`RUN_TRAINING_DEFAULTS`.
+def run_fields(options: RunOptions) -> tuple[dict, dict]:
+    """The RNNConfig and TrainConfig fields of a run: those given, over :data:`RUN_MODEL_DEFAULTS`
+    and :data:`RUN_TRAINING_DEFAULTS`.
 
-    >>> run_training(RunOptions(training={"epochs": 3}))
-    {'max_tokens': 6000000, 'epochs': 3}
-    >>> run_training(RunOptions(training={"max_tokens": None}))
-    {'max_tokens': None}
+    >>> run_fields(RunOptions(training={"epochs": 3}))
+    ({'hidden_size': 128}, {'max_tokens': 6000000, 'epochs': 3})
+    >>> run_fields(RunOptions(model={"hidden_size": 8}, training={"max_tokens": None}))
+    ({'hidden_size': 8}, {'max_tokens': None})
     """
-    return {**RUN_TRAINING_DEFAULTS, **options.training}
+    return {**RUN_MODEL_DEFAULTS, **options.model}, {**RUN_TRAINING_DEFAULTS, **options.training}
 
 
 def _describe(options: RunOptions) -> str:
     import neural
 
-    model = neural.RNNConfig(**options.model)
-    training = neural.TrainConfig(**run_training(options))
+    model_fields, training_fields = run_fields(options)
+    model, training = neural.RNNConfig(**model_fields), neural.TrainConfig(**training_fields)
     return (f"{model.cell}{' ' + model.nonlinearity if model.cell == 'elman' else ''}, "
             f"hidden {model.hidden_size}, up to {training.epochs} epochs")

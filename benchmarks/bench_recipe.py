@@ -10,6 +10,8 @@ ensemble costs K trainings, so it is not a default). Exits 1 on a miss.
     .venv/bin/python benchmarks/bench_recipe.py ../shared/data/pautomac --problem 1 --out runs/recipe
     .venv/bin/python benchmarks/bench_recipe.py ../shared/data/pautomac --problem 11 --out runs/recipe \
         --rows defaults,cap6m
+    .venv/bin/python benchmarks/bench_recipe.py ../shared/data/pautomac --problem 1 --out runs/recipe \
+        --rows h128,defaults
 """
 
 from __future__ import annotations
@@ -34,10 +36,12 @@ ROWS = (
     ("plain", "LSTM 64, lr 0.01 cosine over 40 epochs, batch 256, no regularisation",
      "--hidden 64 --dropout 0 --weight-dropout 0"),
     ("regularised", "+ locked dropout 0.3 + DropConnect 0.3 on W_hh", "--hidden 64"),
-    ("defaults", "LSTM 128 with both: the defaults", ""),
+    ("h128", "LSTM 128 with both, at most 12 M tokens: the former defaults",
+     "--hidden 128 --max-tokens 12000000"),
+    ("defaults", "LSTM 256 with both, at most 24 M tokens: the defaults", ""),
     ("ema", "defaults + weight average (EMA 0.998)", "--ema 0.998"),
     ("symbols", "defaults + symbol dropout 0.1", "--input-dropout 0.1"),
-    ("cap6m", "defaults with the former 6 M-token cap", "--max-tokens 6000000"),
+    ("cap6m", "defaults with a 6 M-token cap", "--max-tokens 6000000"),
     ("ensemble", "defaults, ensemble of 3 seeds", "--ensemble 3"),
 )
 

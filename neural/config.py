@@ -26,7 +26,7 @@ class TrainConfig:
     weight_decay: float = 0.0  # Adam's L2 penalty
     batch_size: int = 256  # strings per batch (with bptt: parallel streams per batch)
     epochs: int = 40  # maximum number of passes over the training data
-    max_tokens: int | None = 12_000_000  # fewer epochs when they would train on more tokens than this
+    max_tokens: int | None = 24_000_000  # fewer epochs when they would train on more tokens than this
     clip: float | None = 5.0  # maximum global gradient norm; None: no clipping (still recorded)
     bptt: int | None = None  # None: whole strings, full BPTT; K: the corpus as one stream
     # cut into chunks of K steps, the hidden state carried across chunks

@@ -33,7 +33,7 @@ class RNNConfig:
 
     cell: str = "lstm"  # "elman" (h_t = σ(W_hh h_{t-1} + W_hx x_t + b)), "lstm" or "gru"
     nonlinearity: str = "tanh"  # σ of the elman cell: "sigmoid" (the classic formula) or "tanh"
-    hidden_size: int = 128  # units per recurrent layer
+    hidden_size: int = 256  # units per recurrent layer
     num_layers: int = 1  # stacked recurrent layers
     input: str = "onehot"  # "onehot" (x_t is a one-hot vector) or "embedding" (learned vectors)
     embedding_dim: int = 16  # size of the learned input vectors when input == "embedding"

@@ -41,7 +41,7 @@ def _add_compare(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _add_run(subparsers: argparse._SubParsersAction) -> None:
-    from automimic.pipeline import RUN_TRAINING_DEFAULTS, RunOptions
+    from automimic.pipeline import RUN_MODEL_DEFAULTS, RUN_TRAINING_DEFAULTS, RunOptions
     from automimic.training_options import add_training_options
 
     parser = subparsers.add_parser(
@@ -61,7 +61,7 @@ def _add_run(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--force", action="store_true",
                         help="replace the run in --out instead of resuming it")
     parser.add_argument("--quiet", action="store_true", help="no training progress bar")
-    add_training_options(parser, defaults=RUN_TRAINING_DEFAULTS)
+    add_training_options(parser, defaults={**RUN_MODEL_DEFAULTS, **RUN_TRAINING_DEFAULTS})
     parser.set_defaults(handler=run_pipeline)
 
 

@@ -11,7 +11,7 @@ import neural
 from automimic import training_options
 from automimic.cli import build_parser
 from automimic.errors import CliError
-from automimic.pipeline import RUN_TRAINING_DEFAULTS
+from automimic.pipeline import RUN_MODEL_DEFAULTS, RUN_TRAINING_DEFAULTS
 from automimic.training_options import (
     MODEL,
     OPTIONS,
@@ -59,12 +59,13 @@ def test_help_shows_each_default_of_the_config_or_of_the_command(capsys, command
     text = capsys.readouterr().out.split("model options:")[1].replace("training options:", "")
     entries = {" ".join(entry.split()).split(" ")[0]: " ".join(entry.split())
                for entry in re.split(r"\n  (?=-)", text)}
-    own = RUN_TRAINING_DEFAULTS if command == "run" else {}
+    own = {**RUN_MODEL_DEFAULTS, **RUN_TRAINING_DEFAULTS} if command == "run" else {}
     for option in OPTIONS:
         default = own.get(option.field, getattr(CONFIGS[option.group](), option.field))
         shown = "none" if default is None else str(default)
         assert entries[option.name].endswith(f"({shown})"), entries[option.name]
     assert command == "train" or own["max_tokens"] != neural.TrainConfig().max_tokens
+    assert command == "train" or own["hidden_size"] != neural.RNNConfig().hidden_size
 
 
 def test_given_options_build_the_configs_and_others_keep_their_defaults():
