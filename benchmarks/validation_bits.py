@@ -1,0 +1,38 @@
+"""Per problem of ``automimic pautomac`` runs: the best validation bits/symbol (what chooses a
+recipe), the epochs, and the test perplexities over the true one (only reported).
+
+Reads ``OUT/results.json`` and each problem's ``OUT/N/history.json``; several folders print one
+block each, so that two recipes can be compared problem by problem on validation.
+
+    .venv/bin/python benchmarks/validation_bits.py runs/pautomac [runs/other ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+
+def rows(out: Path) -> list[str]:
+    """One line per finished problem of the run folder ``out``."""
+    results = json.loads((out / "results.json").read_text())["problems"]
+    lines = []
+    for result in sorted(results, key=lambda r: r["problem"]):
+        history = json.loads((out / str(result["problem"]) / "history.json").read_text())
+        lines.append(f"{out.name:10s} {result['problem']:>3d}  val {min(history['val_bits']):.4f}  "
+                     f"RNN/true {result['model_ratio']:.4f}  n-gram/true {result['baseline_ratio']:.4f}  "
+                     f"epochs {result['epochs']:>2d} (best {result['best_epoch']:>2d})  {result['seconds']:5.0f} s")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("outs", type=Path, nargs="+", help="--out folders of automimic pautomac")
+    for out in parser.parse_args(argv).outs:
+        print("\n".join(rows(out)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
