@@ -183,6 +183,7 @@ def solve(problem: Problem, settings: SuiteSettings, out: Path, *, quiet: bool =
     result = {"problem": problem.number,
               **_perplexities(test, log_solution, truth=truth, model=model, baseline=baseline),
               "baseline": info["label"], "epochs": len(model.history["val_bits"]),
+              "val_bits": min(model.history["val_bits"]),  # of the kept model: what compares recipes
               "best_epoch": int(model.history.get("best_epoch", -1)) + 1,
               "n_train": len(train), "n_val": len(val), "n_test": len(test),
               "seconds": time.perf_counter() - started, "settings": settings.record()}

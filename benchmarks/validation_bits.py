@@ -1,8 +1,9 @@
 """Per problem of ``automimic pautomac`` runs: the best validation bits/symbol (what chooses a
 recipe), the epochs, and the test perplexities over the true one (only reported).
 
-Reads ``OUT/results.json`` and each problem's ``OUT/N/history.json``; several folders print one
-block each, so that two recipes can be compared problem by problem on validation.
+Reads ``OUT/results.json`` (its ``val_bits``, or where an older run lacks them each problem's
+``OUT/N/history.json``); several folders print one block each, so that two recipes can be
+compared problem by problem on validation.
 
     .venv/bin/python benchmarks/validation_bits.py runs/pautomac [runs/other ...]
 """
@@ -19,8 +20,11 @@ def rows(out: Path) -> list[str]:
     results = json.loads((out / "results.json").read_text())["problems"]
     lines = []
     for result in sorted(results, key=lambda r: r["problem"]):
-        history = json.loads((out / str(result["problem"]) / "history.json").read_text())
-        lines.append(f"{out.name:10s} {result['problem']:>3d}  val {min(history['val_bits']):.4f}  "
+        val_bits = result.get("val_bits")
+        if val_bits is None:
+            history = json.loads((out / str(result["problem"]) / "history.json").read_text())
+            val_bits = min(history["val_bits"])
+        lines.append(f"{out.name:10s} {result['problem']:>3d}  val {val_bits:.4f}  "
                      f"RNN/true {result['model_ratio']:.4f}  n-gram/true {result['baseline_ratio']:.4f}  "
                      f"epochs {result['epochs']:>2d} (best {result['best_epoch']:>2d})  {result['seconds']:5.0f} s")
     return lines

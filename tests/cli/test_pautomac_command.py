@@ -115,6 +115,7 @@ def test_every_output_is_written_and_the_saved_model_gives_the_result(solved):
     model = neural.load(solved / "1")
     p = np.log([hand_probability(x) for x in TEST])
     assert model.config.hidden_size == 4
+    assert first["val_bits"] == min(model.history["val_bits"]) == model.history["val_bits"][first["best_epoch"] - 1]
     assert pautomac_perplexity(p, model.log_probability(TEST), TEST) == pytest.approx(
         first["model_perplexity"], rel=1e-12)
 
