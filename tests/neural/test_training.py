@@ -271,3 +271,27 @@ def test_bf16_precision_autocasts_the_training_steps():
     assert bf16 == pytest.approx(fp32, abs=0.05)
     with pytest.raises(ValueError, match="precision must be one of fp32, bf16, got 'fp16'"):
         TrainConfig(precision="fp16")
+
+
+def test_a_steps_loss_is_read_only_after_the_next_step_is_queued(chain_corpus, monkeypatch):
+    # reading a loss waits for a GPU; read at once, the GPU would idle while Python prepares a step
+    original, events = neural.training._train_step, []
+
+    class Logged:
+        def __init__(self, loss, step):
+            self.loss, self.step = loss, step
+
+        def __float__(self):
+            events.append(("read", self.step))
+            return float(self.loss)
+
+    def step(*args):
+        events.append(("step", len([e for e in events if e[0] == "step"]) + 1))
+        loss, norm = original(*args)
+        return Logged(loss, events[-1][1]), norm
+
+    monkeypatch.setattr(neural.training, "_train_step", step)
+    model = neural.train(chain_corpus["train"][:48], [], ALPHABET, TINY, TrainConfig(epochs=1, batch_size=16),
+                         seed=0, quiet=True)
+    assert events == [("step", 1), ("step", 2), ("read", 1), ("step", 3), ("read", 2), ("read", 3)]
+    assert len(model.history["step_bits"]) == 3
