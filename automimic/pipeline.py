@@ -33,7 +33,7 @@ OUTPUT_FILES = ("automaton.yaml", "automaton.svg", "automaton.dot", TEST_FILE, R
                 "metrics.json", "inspect.json", "report.html")
 TRAINING_FILES = RUN_FILES  # what `automimic train` writes into a run folder
 # run's own defaults, for its 3-minute budget on 2 CPU cores: on abe_markov (10.5 M tokens in 40
-# epochs) 12 M tokens took 239 s of CPU at hidden 128, and hidden 256 costs about 3× more per token
+# epochs) 12 M tokens took 239 s of CPU at hidden 128, and hidden 256 costs about 2.5× as much per token
 RUN_MODEL_DEFAULTS = {"hidden_size": 128}
 RUN_TRAINING_DEFAULTS = {"max_tokens": 6_000_000}
 
