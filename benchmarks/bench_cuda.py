@@ -34,7 +34,7 @@ from neural.precision import check_precision  # noqa: E402
 
 HIDDEN, BATCH, LENGTH = 256, 256, 100  # LENGTH tokens per string: 99 symbols and the end
 EPOCHS = 2
-TARGETS = {"trainer": 0.9, "elman": 0.5, "bf16": 0.0}  # minimum ratios (bf16: reported only)
+TARGETS = {"trainer": 0.9, "elman": 0.5}  # minimum ratios; bf16 is reported only
 
 
 def trainer_tokens_per_s(strings, device: torch.device, precision: str = "fp32") -> float:
@@ -141,10 +141,11 @@ def main(argv: list[str] | None = None) -> int:
             continue
         ours(), baseline()  # warm-up: cuDNN plans, the allocator, kernels
         ours_rate, baseline_rate, ratio = interleaved(ours, baseline, repeats)
-        passed = args.smoke or ratio >= TARGETS[case]
+        target = TARGETS.get(case)
+        passed = args.smoke or target is None or ratio >= target
         missed += not passed
         first, second = LABELS[case]
-        verdict = f"target ≥ {TARGETS[case]}  {'ok' if passed else 'MISSED'}" if TARGETS[case] else "no target"
+        verdict = "no target" if target is None else f"target ≥ {target}  {'ok' if passed else 'MISSED'}"
         print(f"{case:8s} {first} {ours_rate:12,.0f}  {second} {baseline_rate:12,.0f}  "
               f"ratio {ratio:.2f}  {verdict}")
     return 1 if missed else 0

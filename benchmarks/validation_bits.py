@@ -33,7 +33,11 @@ def rows(out: Path) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("outs", type=Path, nargs="+", help="--out folders of automimic pautomac")
-    for out in parser.parse_args(argv).outs:
+    outs = parser.parse_args(argv).outs
+    for out in outs:
+        if not (out / "results.json").is_file():
+            parser.error(f"{out}: no results.json (not an automimic pautomac --out folder)")
+    for out in outs:
         print("\n".join(rows(out)))
     return 0
 

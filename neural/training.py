@@ -192,21 +192,21 @@ def _run_epoch(session: Session, bar: Bar, interrupted: Interrupt) -> None:
     session.module.train()
     device = session.context.device
     queued: tuple[int, int, torch.Tensor | float, torch.Tensor | float] | None = None
-    clock = [time.perf_counter()]  # when the last step was recorded
+    recorded = time.perf_counter()  # when the last step was recorded
     for step in range(progress.step, total):
         batch = batches[step]
         lr = _learning_rate(config, progress, progress.epoch * total + step, total * session.epochs)
         inputs, targets = _to_device(batch.inputs, device), _to_device(batch.targets, device)
         loss, norm = _train_step(session, inputs, targets, batch.tokens, lr)
         if queued is not None:
-            _record_step(session, bar, *queued, clock)
+            recorded = _record_step(session, bar, *queued, since=recorded)
         queued = (step, batch.tokens, loss, norm)
         if session.context.any(interrupted.is_set()):
-            _record_step(session, bar, *queued, clock)
+            _record_step(session, bar, *queued, since=recorded)
             save_training(session)
             raise TrainingInterrupted(session.run_dir, interrupted.signum or signal.SIGINT)
     if queued is not None:
-        _record_step(session, bar, *queued, clock)
+        _record_step(session, bar, *queued, since=recorded)
 
 
 def _to_device(tensor: torch.Tensor, device: torch.device) -> torch.Tensor:
@@ -218,18 +218,19 @@ def _to_device(tensor: torch.Tensor, device: torch.device) -> torch.Tensor:
 
 
 def _record_step(session: Session, bar: Bar, step: int, tokens: int, loss: torch.Tensor | float,
-                 norm: torch.Tensor | float, clock: list[float]) -> None:
-    """Count a finished step in the progress, the history and the bar; stop on a non-finite loss."""
+                 norm: torch.Tensor | float, *, since: float) -> float:
+    """Count a finished step in the progress, the history and the bar (its time: from ``since``
+    to now, which is returned); stop on a non-finite loss."""
     loss, norm = float(loss), float(norm)
     if session.context.any(not math.isfinite(loss + norm)):
         raise TrainingDiverged(_diverged(session, f"the loss is {loss:.4g} and the gradient "
                                                   f"norm {norm:.4g} at step {step + 1}"))
     now = time.perf_counter()
-    session.progress.add_step(nats=loss, tokens=tokens, seconds=now - clock[0])
-    clock[0] = now
+    session.progress.add_step(nats=loss, tokens=tokens, seconds=now - since)
     session.history["step_bits"].append(loss / LN2)
     session.history["grad_norm"].append(norm)
     bar.advance(session.progress, session.context.world_size)
+    return now
 
 
 def _learning_rate(config: TrainConfig, progress: Progress, step: int, total: int) -> float:
