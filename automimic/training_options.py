@@ -57,6 +57,7 @@ OPTIONS = (
     Option(TRAINING, "lr", "Adam learning rate"),
     Option(TRAINING, "schedule", "constant, cosine or plateau"),
     Option(TRAINING, "min_lr_ratio", "final learning rate of the cosine schedule, relative to --lr"),
+    Option(TRAINING, "schedule_epochs", "the epochs the cosine schedule spans, or none: the epochs trained"),
     Option(TRAINING, "weight_decay", "Adam's L2 penalty"),
     Option(TRAINING, "batch_size", "strings (or streams with --bptt) per batch"),
     Option(TRAINING, "bptt", "truncated BPTT: train on one stream in chunks of K steps"),
@@ -72,6 +73,8 @@ OPTIONS = (
                              "is kept (0: off)"),
     Option(TRAINING, "ema", "decay per step of a moving average of the weights, which is validated and "
                             "saved (0: off)"),
+    Option(TRAINING, "refit", "then train again on the training and validation strings together, for the "
+                              "epochs validation chose; that model is kept", switch=True),
 )
 
 

@@ -24,6 +24,8 @@ HISTORY_FILE = "history.json"  # the history, readable without torch
 MEMBERS_FOLDER = "members"  # an ensemble's members, one run folder each: members/0, members/1 ...
 TRIALS_FOLDER = "trials"  # a tuned run's trials, one run folder each: trials/0, trials/1 ...
 TUNING_FILE = "tuning.json"  # what a tuned run tried, and what it chose
+VALIDATED_FOLDER = "validated"  # a refit run's first run, on the training strings with validation
+REFIT_FOLDER = "refit"  # a refit run's second run, on all strings
 _TEMPORARY = re.compile(r"\.[a-z0-9_]{8}\.tmp")  # what tempfile.mkstemp adds to ".NAME"
 
 _MODEL_KEYS = ("alphabet", "model_config", "state_dict", "history", "data_sha256")

@@ -30,7 +30,8 @@ class TrainConfig:
     clip: float | None = 5.0  # maximum global gradient norm; None: no clipping (still recorded)
     bptt: int | None = None  # None: whole strings, full BPTT; K: the corpus as one stream
     # cut into chunks of K steps, the hidden state carried across chunks
-    patience: int | None = None  # stop after this many epochs without improvement; None: never
+    patience: int | None = None  # stop after this many epochs without a better validation loss;
+    # None: never (without validation strings every epoch's model is kept, and it never stops)
     min_delta: float = 1e-4  # bits per symbol: a smaller improvement does not count
     eval_batch_size: int = 1024  # strings per batch when validating
     precision: str = "fp32"  # "bf16": training steps autocast to bfloat16 where the device can
@@ -40,6 +41,11 @@ class TrainConfig:
     # within that time and keeps the one of the lowest validation loss (tuning.json says which)
     ema: float = 0.0  # decay per step of an exponential moving average of the weights (0: off);
     # validation, early stopping and the saved model then use the averaged weights
+    refit: bool = False  # after training, train again from the same seed on the training and
+    # validation strings together, for the epochs validation chose on the same schedule; that
+    # model is returned (run folders validated/ and refit/)
+    schedule_epochs: int | None = None  # the epochs the cosine schedule spans; None: the epochs
+    # trained (a refit trains fewer epochs of the validated run's schedule)
 
     def planned_epochs(self, tokens_per_epoch: int) -> int:
         """The epochs to train: ``epochs``, fewer when ``max_tokens`` is reached first (at least 1).
@@ -60,7 +66,8 @@ class TrainConfig:
             raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
         positive = {"lr": self.lr, "batch_size": self.batch_size, "epochs": self.epochs}
         positive |= {"eval_batch_size": self.eval_batch_size, "ensemble": self.ensemble}
-        optional = (("clip", self.clip), ("bptt", self.bptt), ("max_tokens", self.max_tokens))
+        optional = (("clip", self.clip), ("bptt", self.bptt), ("max_tokens", self.max_tokens),
+                    ("schedule_epochs", self.schedule_epochs))
         positive |= {k: v for k, v in optional if v is not None}
         for name, value in positive.items():
             if not value > 0:

@@ -52,6 +52,11 @@ class Corpus:
     def __len__(self) -> int:
         return len(self.lengths)
 
+    @property
+    def tokens_per_epoch(self) -> int:
+        """The tokens an epoch predicts: every symbol, and every string's end."""
+        return len(self.tokens) + len(self)
+
     @cached_property
     def starts(self) -> np.ndarray:
         """Where each string begins in ``tokens``, shape (n,)."""

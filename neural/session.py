@@ -121,7 +121,7 @@ def start_session(
         progress=Progress(),
         history={key: [] for key in HISTORY_KEYS},
         tokens_per_batch=_tokens_per_batch(train, train_config),
-        epochs=train_config.planned_epochs(len(train.tokens) + len(train)),  # symbols and ends
+        epochs=train_config.planned_epochs(train.tokens_per_epoch),
         average=_weight_average(model, train_config.ema),
         unigram_bits=unigram_bits(train, val, vocabulary.eos) if len(val) else None,
     )

@@ -111,8 +111,10 @@ class TrainedModel:
         if not val:
             return "untrained"
         best = min(range(len(val)), key=val.__getitem__)
+        refit = self.history.get("refit_train_bits")
+        again = f", then refit on all strings for {len(refit)} epochs" if refit else ""
         return (f"trained {len(val)} epoch{'s' if len(val) > 1 else ''}, best epoch {best + 1}: "
-                f"validation {val[best]:.4f} bits/symbol")
+                f"validation {val[best]:.4f} bits/symbol{again}")
 
     def _repr_html_(self) -> str:
         """The summary and the configuration as a table, for Jupyter."""

@@ -13,11 +13,21 @@ import os
 import signal
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import torch
 
-from neural.checkpoint import MEMBERS_FOLDER, MODEL_FILE, TRAINING_FILE, TUNING_FILE, CheckpointError, load_checkpoint
+from neural.checkpoint import (
+    MEMBERS_FOLDER,
+    MODEL_FILE,
+    REFIT_FOLDER,
+    TRAINING_FILE,
+    TUNING_FILE,
+    VALIDATED_FOLDER,
+    CheckpointError,
+    load_checkpoint,
+)
 from neural.config import TrainConfig
 from neural.data import Corpus
 from neural.display import Bar, progress_bar
@@ -78,7 +88,9 @@ def train(
     Under ``torchrun`` the model trains with DistributedDataParallel. With
     ``TrainConfig(ensemble=K)``, K models are trained one after the other (seeds ``seed`` to
     ``seed + K - 1``, run folders ``run_dir/members/k``) and returned as an :class:`Ensemble`,
-    saved as ``run_dir/model.pt``.
+    saved as ``run_dir/model.pt``. With ``TrainConfig(refit=True)``, the run above goes to
+    ``run_dir/validated``, then every model is trained again on the training and validation
+    strings together for the epochs validation chose (``run_dir/refit``, see :func:`refit`).
 
     Examples
     --------
@@ -88,6 +100,23 @@ def train(
     2
     """
     run_path = Path(run_dir) if run_dir is not None else None
+    if resume and run_path is not None and (run_path / VALIDATED_FOLDER).exists() and not (
+            train_config is not None and train_config.refit):
+        raise CheckpointError(f"{run_path} holds a refit run ({VALIDATED_FOLDER}/): resume it with the same "
+                              "--refit and settings, or replace it (--force)")
+    if train_config is not None and train_config.refit:
+        if not val_strings:
+            raise CorpusError("a refit needs validation strings: they choose its epochs")
+        validated_dir = run_path and run_path / VALIDATED_FOLDER
+        validated = train(train_strings, val_strings, alphabet, model_config, replace(train_config, refit=False),
+                          seed=seed, device=device, run_dir=validated_dir, quiet=quiet,
+                          resume=resume or (validated_dir is not None and validated_dir.exists()))
+        model = refit(validated, [*train_strings, *val_strings], train_config,
+                      schedule_epochs=_planned_epochs(train_strings, alphabet, train_config),
+                      seed=seed, device=device, run_dir=run_path and run_path / REFIT_FOLDER, quiet=quiet)
+        if run_path is not None:
+            save_chosen(model, run_path)
+        return model
     tuned = run_path is not None and (run_path / TUNING_FILE).exists()
     if resume and tuned and (train_config is None or train_config.tune == 0):
         raise CheckpointError(f"{run_path} holds a tuned run (tuning.json): resume it with the same --tune and "
@@ -118,6 +147,53 @@ def train(
     if run_path is not None:
         save_chosen(ensemble, run_path)
     return ensemble
+
+
+def refit(
+    validated: TrainedModel | Ensemble,
+    strings: Sequence[Symbols],
+    train_config: TrainConfig,
+    *,
+    schedule_epochs: int,
+    seed: int,
+    device: str = "auto",
+    run_dir: Path | None = None,
+    quiet: bool = False,
+) -> TrainedModel | Ensemble:
+    """Train ``validated`` again from its seed (an ensemble's member k: ``seed + k``) on
+    ``strings``, for the epochs its validation chose, along the same learning-rate schedule of
+    ``schedule_epochs`` epochs; the model keeps the validated history (what chose it), with the
+    refit's training loss as ``refit_train_bits``. A run folder that exists is resumed.
+
+    Examples
+    --------
+    >>> strings = ["ab", "a"] * 8
+    >>> lm = train(strings, ["ab"], "ab", RNNConfig(hidden_size=8), TrainConfig(epochs=3, batch_size=4),
+    ...            seed=0, quiet=True)
+    >>> again = refit(lm, strings + ["ab"], TrainConfig(epochs=3, batch_size=4), schedule_epochs=3,
+    ...               seed=0, quiet=True)
+    >>> len(again.history["refit_train_bits"]) == lm.history["best_epoch"] + 1
+    True
+    """
+    if isinstance(validated, Ensemble):
+        return Ensemble([
+            refit(member, strings, train_config, schedule_epochs=schedule_epochs, seed=seed + k, device=device,
+                  run_dir=run_dir and member_folder(run_dir, k), quiet=quiet)
+            for k, member in enumerate(validated.members)
+        ])
+    chosen = int(validated.history["best_epoch"]) + 1
+    config = replace(train_config, epochs=chosen, schedule_epochs=train_config.schedule_epochs or schedule_epochs,
+                     max_tokens=None, patience=None, refit=False, ensemble=1, tune=0.0)
+    model = _train_one(strings, None, validated.alphabet, validated.config, config, seed=seed, device=device,
+                       run_dir=run_dir, quiet=quiet, resume=run_dir is not None and run_dir.exists())
+    model.history = {**validated.history, "refit_train_bits": model.history["train_bits"]}
+    return model
+
+
+def _planned_epochs(strings: Sequence[Symbols], alphabet: Sequence[str], config: TrainConfig) -> int:
+    """The epochs a run on ``strings`` trains (see :meth:`TrainConfig.planned_epochs`)."""
+    corpus = Corpus.encode(Vocabulary(tuple(alphabet)), strings, "training")
+    return config.planned_epochs(corpus.tokens_per_epoch)
 
 
 def member_folder(run_dir: Path, k: int) -> Path:
@@ -195,7 +271,8 @@ def _run_epoch(session: Session, bar: Bar, interrupted: Interrupt) -> None:
     recorded = time.perf_counter()  # when the last step was recorded
     for step in range(progress.step, total):
         batch = batches[step]
-        lr = _learning_rate(config, progress, progress.epoch * total + step, total * session.epochs)
+        span = config.schedule_epochs or session.epochs  # the epochs the schedule spans
+        lr = _learning_rate(config, progress, progress.epoch * total + step, total * span)
         inputs, targets = _to_device(batch.inputs, device), _to_device(batch.targets, device)
         loss, norm = _train_step(session, inputs, targets, batch.tokens, lr)
         if queued is not None:
@@ -280,7 +357,8 @@ def _end_epoch(session: Session, bar: Bar) -> None:
     history["val_bits"].append(val_bits)
     history["tokens_per_s"].append(tokens / max(progress.seconds, 1e-9))
     history["lr"].append(session.optimizer.param_groups[0]["lr"])
-    improved = _record_best(session, val_bits if session.batches.has_validation else train_bits)
+    validated = session.batches.has_validation
+    improved = _record_best(session, val_bits if validated else train_bits, validated=validated)
     epoch = progress.epoch
     if progress.bad_epochs and config.schedule == "plateau":
         progress.lr_scale *= 0.5
@@ -292,10 +370,9 @@ def _end_epoch(session: Session, bar: Bar) -> None:
     session.stream_state = None
     bar.end_epoch(history, epoch, session.epochs)
     if progress.finished:
-        bar.message(
-            f"{progress.stop_reason}: best val {progress.best:.4f} bits/symbol "
-            f"at epoch {progress.best_epoch + 1}"
-        )
+        kept = "best val" if validated else "kept the last epoch, train"
+        bar.message(f"{progress.stop_reason}: {kept} {progress.best:.4f} bits/symbol "
+                    f"at epoch {progress.best_epoch + 1}")
     save_training(session, save_model=improved or progress.finished)
 
 
@@ -307,14 +384,17 @@ def _diverged(session: Session, what: str) -> str:
             f"learning rate or gradient clipping); {kept}")
 
 
-def _record_best(session: Session, bits: float) -> bool:
+def _record_best(session: Session, bits: float, *, validated: bool) -> bool:
+    """Keep the model when the validation loss ``bits`` improves on the best; without validation
+    (``validated`` False, ``bits`` the training loss) nothing chooses among the epochs, and the
+    latest model is kept."""
     progress = session.progress
-    if bits < progress.best - session.train_config.min_delta:
-        progress.best, progress.best_epoch, progress.bad_epochs = bits, progress.epoch, 0
-        session.best_state = {k: v.detach().clone() for k, v in session.evaluated.state_dict().items()}
-        return True
-    progress.bad_epochs += 1
-    return False
+    if validated and not bits < progress.best - session.train_config.min_delta:
+        progress.bad_epochs += 1
+        return False
+    progress.best, progress.best_epoch, progress.bad_epochs = bits, progress.epoch, 0
+    session.best_state = {k: v.detach().clone() for k, v in session.evaluated.state_dict().items()}
+    return True
 
 
 def _validate(session: Session) -> float:

@@ -297,12 +297,13 @@ def _configs(args: argparse.Namespace, default_bptt: int | None):
 def _with_saved(args: argparse.Namespace, chosen: dict) -> dict:
     """Options given with --resume on top of the saved configuration (train refuses changes)."""
     from neural import RNNConfig, TrainConfig
-    from neural.checkpoint import MEMBERS_FOLDER, TRAINING_FILE, load_checkpoint
+    from neural.checkpoint import MEMBERS_FOLDER, TRAINING_FILE, VALIDATED_FOLDER, load_checkpoint
 
-    path = Path(args.out) / TRAINING_FILE
-    if not path.exists():  # an ensemble: its members share one configuration
-        path = Path(args.out) / MEMBERS_FOLDER / "0" / TRAINING_FILE
-    if not path.exists():
+    out = Path(args.out)
+    # an ensemble's members share one configuration; a refit's first run has it (--refit aside)
+    places = [out, out / MEMBERS_FOLDER / "0", out / VALIDATED_FOLDER, out / VALIDATED_FOLDER / MEMBERS_FOLDER / "0"]
+    path = next((place / TRAINING_FILE for place in places if (place / TRAINING_FILE).exists()), None)
+    if path is None:
         return chosen
     saved = load_checkpoint(path, kind="training")
     names = {"model": (RNNConfig, "model_config"), "training": (TrainConfig, "train_config")}
@@ -335,9 +336,11 @@ def _print_summary(model, out: Path) -> None:
     history = model.history
     best = history.get("best_epoch", -1)
     val = history["val_bits"][best] if history.get("val_bits") else math.nan
+    refit = history.get("refit_train_bits")
+    again = f"; then refit on all strings for {len(refit)} epochs" if refit else ""
     print(
         f"trained {len(history['train_bits'])} epochs; best epoch {best + 1}: "
-        f"validation {val:.4f} bits/symbol; model saved in {out}"
+        f"validation {val:.4f} bits/symbol{again}; model saved in {out}"
     )
     baseline = history.get("unigram_bits")
     if baseline is not None and not val < baseline:

@@ -57,12 +57,14 @@ def test_help_shows_each_default_of_the_config_or_of_the_command(capsys, command
     with pytest.raises(SystemExit):
         build_parser().parse_args([command, "--help"])
     text = capsys.readouterr().out.split("model options:")[1].replace("training options:", "")
-    entries = {" ".join(entry.split()).split(" ")[0]: " ".join(entry.split())
+    entries = {" ".join(entry.split()).split(" ")[0].rstrip(","): " ".join(entry.split())
                for entry in re.split(r"\n  (?=-)", text)}
     own = {**RUN_MODEL_DEFAULTS, **RUN_TRAINING_DEFAULTS} if command == "run" else {}
     for option in OPTIONS:
         default = own.get(option.field, getattr(CONFIGS[option.group](), option.field))
         shown = "none" if default is None else str(default)
+        if isinstance(default, bool):
+            shown = "on" if default else "off"
         assert entries[option.name].endswith(f"({shown})"), entries[option.name]
     assert command == "train" or own["max_tokens"] != neural.TrainConfig().max_tokens
     assert command == "train" or own["hidden_size"] != neural.RNNConfig().hidden_size

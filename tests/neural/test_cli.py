@@ -53,6 +53,19 @@ def test_existing_run_needs_resume_or_force(run, capsys):
     assert main(["train", "--data", str(corpus), "--out", str(run), "--resume", "--quiet"]) == 0
 
 
+def test_a_refit_run_resumes_with_refit_and_names_it(tmp_path, capsys):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("ab\naab\nb\n\nabb\n" * 20)
+    train = ["train", "--data", str(corpus), "--out", str(tmp_path / "run")]
+    assert main([*train, *FAST, "--refit"]) == 0
+    assert "then refit on all strings for" in capsys.readouterr().out
+    before = (tmp_path / "run" / "model.pt").read_bytes()
+    assert main([*train, "--resume", "--quiet"]) == 2
+    assert "holds a refit run (validated/): resume it with the same --refit" in capsys.readouterr().err
+    assert main([*train, "--resume", "--refit", "--quiet"]) == 0  # the settings read from validated/
+    assert (tmp_path / "run" / "model.pt").read_bytes() == before
+
+
 def test_force_and_resume_remove_what_killed_writes_left(tmp_path):
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("ab\naab\nb\n" * 10)
