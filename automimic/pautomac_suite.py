@@ -166,8 +166,10 @@ def solve(problem: Problem, settings: SuiteSettings, out: Path, *, quiet: bool =
     An interrupted training resumes from ``out/N/training.pt``.
     """
     import neural
+    from automata.pautomac import pautomac_perplexity
     from automimic.pipeline import stage_seeds
     from compare.comparison import fit_baseline
+    from neural.checkpoint import VALIDATED_FOLDER
 
     started = time.perf_counter()
     run_dir = Path(out) / str(problem.number)
@@ -187,6 +189,9 @@ def solve(problem: Problem, settings: SuiteSettings, out: Path, *, quiet: bool =
               "best_epoch": int(model.history.get("best_epoch", -1)) + 1,
               "n_train": len(train), "n_val": len(val), "n_test": len(test),
               "seconds": time.perf_counter() - started, "settings": settings.record()}
+    if settings.training.get("refit"):  # the model before its refit, for the refit's effect
+        validated = neural.load(run_dir / VALIDATED_FOLDER)
+        result["validated_perplexity"] = pautomac_perplexity(log_solution, validated.log_probability(test), test)
     write_atomic(run_dir / RESULT_FILE, json_text(result) + "\n")
     return result
 

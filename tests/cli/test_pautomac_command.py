@@ -120,6 +120,17 @@ def test_every_output_is_written_and_the_saved_model_gives_the_result(solved):
         first["model_perplexity"], rel=1e-12)
 
 
+def test_a_refit_records_the_validated_models_perplexity_beside_the_refit_ones(capsys, data, tmp_path):
+    assert run(capsys, data, tmp_path, "--problems", "1", "--refit")[0] == 0
+    (result,) = results(tmp_path)
+    p = np.log([hand_probability(x) for x in TEST])
+    for folder, key in ((tmp_path / "1", "model_perplexity"), (tmp_path / "1" / "validated", "validated_perplexity")):
+        model = neural.load(folder)
+        assert pautomac_perplexity(p, model.log_probability(TEST), TEST) == pytest.approx(result[key], rel=1e-12)
+    assert result["model_perplexity"] != result["validated_perplexity"]
+    assert "validated_perplexity" in (tmp_path / "results.csv").read_text().splitlines()[0]
+
+
 def test_a_second_run_skips_the_finished_problems(capsys, data, solved):
     before = (solved / "1" / "result.json").read_bytes()
     code, err = run(capsys, data, solved, "--jobs", "1")
