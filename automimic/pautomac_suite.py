@@ -473,11 +473,14 @@ def _changed(previous: dict, record: dict, prefix: str = "") -> Iterator[str]:
 
 
 def _clear(out: Path) -> None:
+    from neural.checkpoint import remove_nested_runs
+
     for name in (SETTINGS_FILE, *SUMMARY_FILES):
         (out / name).unlink(missing_ok=True)
     for folder in _problem_folders(out):
         for name in RUN_FILES:
             (folder / name).unlink(missing_ok=True)
+        remove_nested_runs(folder)
 
 
 def _problem_folders(out: Path) -> list[Path]:

@@ -167,7 +167,8 @@ def resolve_model_path(path: str | os.PathLike) -> Path:
 
 
 def remove_nested_runs(run_dir: Path) -> None:
-    """Remove an ensemble's members and a tuned run's trials and record from ``run_dir`` (--force)."""
-    for folder in (MEMBERS_FOLDER, TRIALS_FOLDER):
+    """Remove an ensemble's members, a tuned run's trials and record, and a refit run's two runs
+    from ``run_dir`` (--force)."""
+    for folder in (MEMBERS_FOLDER, TRIALS_FOLDER, VALIDATED_FOLDER, REFIT_FOLDER):
         shutil.rmtree(run_dir / folder, ignore_errors=True)
     (run_dir / TUNING_FILE).unlink(missing_ok=True)

@@ -160,7 +160,7 @@ def _check_train_options(args: argparse.Namespace, out: Path) -> None:
 
 
 def _check_run_folder(args: argparse.Namespace, out: Path) -> None:
-    existing = [name for name in (*RUN_FILES, "members") if (out / name).exists()]
+    existing = [name for name in (*RUN_FILES, "members", "trials", "validated") if (out / name).exists()]
     if existing and not (args.resume or args.force):
         raise CliError(
             f"{out} already holds a run ({', '.join(existing)}): continue it with --resume or "

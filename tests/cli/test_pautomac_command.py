@@ -129,6 +129,8 @@ def test_a_refit_records_the_validated_models_perplexity_beside_the_refit_ones(c
         assert pautomac_perplexity(p, model.log_probability(TEST), TEST) == pytest.approx(result[key], rel=1e-12)
     assert result["model_perplexity"] != result["validated_perplexity"]
     assert "validated_perplexity" in (tmp_path / "results.csv").read_text().splitlines()[0]
+    assert run(capsys, data, tmp_path, "--problems", "1", "--force")[0] == 0  # no refit now
+    assert not (tmp_path / "1" / "validated").exists() and "validated_perplexity" not in results(tmp_path)[0]
 
 
 def test_a_second_run_skips_the_finished_problems(capsys, data, solved):
