@@ -159,15 +159,16 @@ def worst_prefixes(truth: am.Automaton, model, scores: Scores, k: int = 8,
 
     truth = am.as_probabilistic(truth)
     string_of = np.repeat(np.arange(len(scores.strings)), scores.lengths + 1)
+    positions = scores.positions
     worst: dict[int, float] = {}
     members: dict[int, dict[tuple[str, ...], float]] = {}
     occurrences: Counter = Counter()
     suffixes: dict[int, tuple[str, ...]] = {}
-    for row in np.lexsort((scores.positions, -scores.kl)):  # worst first, then shortest
+    for row in np.lexsort((positions, -scores.kl)):  # worst first, then shortest
         kl, state = float(scores.kl[row]), _state_index(scores.states[row])
         if worst.setdefault(state, kl) <= 0 or kl < SIMILAR * worst[state]:
             continue
-        prefix = scores.strings[string_of[row]][: scores.positions[row]]
+        prefix = scores.strings[string_of[row]][: positions[row]]
         occurrences[state] += 1
         if prefix not in members.setdefault(state, {}):
             members[state][prefix] = kl

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -57,10 +58,12 @@ class Scores:
         """(n,) the string lengths |x|."""
         return np.diff(self.offsets) - 1
 
-    @property
+    @cached_property
     def positions(self) -> np.ndarray:
-        """(N,) t, the length of the prefix of each row."""
-        return np.arange(self.offsets[-1]) - np.repeat(self.offsets[:-1], self.lengths + 1)
+        """(N,) t, the length of the prefix of each row (computed once: loops read it by row)."""
+        positions = np.arange(self.offsets[-1]) - np.repeat(self.offsets[:-1], self.lengths + 1)
+        positions.flags.writeable = False
+        return positions
 
     def per_string(self, values: np.ndarray) -> np.ndarray:
         """Sums of per-prefix ``values`` over each string's rows, (n,)."""
