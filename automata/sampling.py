@@ -42,12 +42,15 @@ class Samples(Sequence):
 
 
 def temper(distribution: np.ndarray, alpha: float) -> np.ndarray:
-    """Rows of ``distribution`` raised to the power α and renormalised over positive entries.
+    """Rows of ``distribution`` raised to the power α and renormalised over positive entries; a
+    row without any (after a prefix of probability 0) stays zero.
 
     >>> temper(np.array([0.5, 0.25, 0.25, 0.0]), 0.0).tolist()
     [0.3333333333333333, 0.3333333333333333, 0.3333333333333333, 0.0]
     >>> temper(np.array([0.5, 0.25, 0.25]), float("inf")).tolist()
     [1.0, 0.0, 0.0]
+    >>> temper(np.array([[0.5, 0.5], [0.0, 0.0]]), 2.0).tolist()
+    [[0.5, 0.5], [0.0, 0.0]]
     """
     if alpha == 1:
         return distribution
@@ -57,11 +60,12 @@ def temper(distribution: np.ndarray, alpha: float) -> np.ndarray:
     elif np.isinf(alpha):
         weights = (positive & (distribution == distribution.max(axis=-1, keepdims=True))) * 1.0
     else:
-        with np.errstate(divide="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore"):  # -inf - -inf in a zero row
             logs = np.log(distribution)
-        weights = np.where(positive,
-                           np.exp(alpha * (logs - logs.max(axis=-1, keepdims=True))), 0.0)
-    return weights / weights.sum(axis=-1, keepdims=True)
+            weights = np.where(positive,
+                               np.exp(alpha * (logs - logs.max(axis=-1, keepdims=True))), 0.0)
+    total = weights.sum(axis=-1, keepdims=True)
+    return np.divide(weights, total, out=np.zeros_like(weights), where=total > 0)
 
 
 def _check_arguments(n: int, alpha: float, max_length: int | None) -> int:

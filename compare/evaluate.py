@@ -156,9 +156,12 @@ def _score_chunk(truth: am.Automaton, model, columns: np.ndarray, strings: tuple
         bad = strings[int(np.searchsorted(ends, np.flatnonzero(np.isneginf(log_p))[0]))]
         raise ValueError(f"the test string {am.format_string(truth.alphabet, bad)!r} has "
                          "probability 0 under the truth")
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):
         log_q = np.log(q[rows, following])
         log_q_alpha = np.array([np.log(am.temper(q, a)[rows, following]) for a in alphas])
+    # a model that gave a prefix probability 0 has no distribution after it (NaN rows): the
+    # string's log Q is already -inf, and stays so
+    log_q, log_q_alpha = (np.where(np.isnan(log), -np.inf, log) for log in (log_q, log_q_alpha))
     states = np.concatenate(am.prefix_states(truth, list(strings)))
     terms = m.kl_terms(p, q)
     return {"kl": terms.sum(axis=1), "tv": m.total_variation(p, q),
