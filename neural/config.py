@@ -76,5 +76,8 @@ class TrainConfig:
             raise ValueError(f"tune must be a number of seconds ≥ 0, got {self.tune}")
         if not 0.0 <= self.ema < 1.0:
             raise ValueError(f"ema must be in [0, 1), got {self.ema}")
+        if self.refit and self.schedule == "plateau":
+            raise ValueError("refit repeats the validated run's schedule, which a plateau schedule "
+                             "cannot do without validation strings: use cosine or constant")
         if self.patience is not None and self.patience < 1:
             raise ValueError(f"patience must be at least 1 (or None), got {self.patience}")

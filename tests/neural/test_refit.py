@@ -10,6 +10,7 @@ from conftest import ALPHABET
 
 import neural
 import neural.training
+from automimic.cli import main
 from neural import CheckpointError, CorpusError, Ensemble, RNNConfig, TrainConfig, TrainingInterrupted
 from neural.data import Corpus
 from neural.vocab import Vocabulary
@@ -106,3 +107,13 @@ def test_a_refit_needs_validation_strings(chain_corpus):
     train, _, alphabet = _data(chain_corpus)
     with pytest.raises(CorpusError, match="refit needs validation strings"):
         neural.train(train, [], alphabet, SMALL, TrainConfig(epochs=1, refit=True), seed=0, quiet=True)
+
+
+def test_a_refit_refuses_the_plateau_schedule_it_cannot_repeat(tmp_path, capsys):
+    with pytest.raises(ValueError, match="plateau schedule cannot do without validation"):
+        TrainConfig(refit=True, schedule="plateau")
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("ab\n" * 20)
+    assert main(["train", "--data", str(corpus), "--out", str(tmp_path / "run"), "--refit",
+                 "--schedule", "plateau"]) == 2
+    assert "plateau schedule cannot" in capsys.readouterr().err and not (tmp_path / "run").exists()
