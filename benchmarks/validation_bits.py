@@ -1,5 +1,6 @@
 """Per problem of ``automimic pautomac`` runs: the best validation bits/symbol (what chooses a
-recipe), the epochs, and the test perplexities over the true one (only reported).
+recipe), the epochs, and the test perplexities over the true one (only reported); for a
+``--refit`` run, the validated model's beside the refit one's.
 
 Reads ``OUT/results.json`` (its ``val_bits``, or where an older run lacks them each problem's
 ``OUT/N/history.json``); several folders print one block each, so that two recipes can be
@@ -24,8 +25,10 @@ def rows(out: Path) -> list[str]:
         if val_bits is None:
             history = json.loads((out / str(result["problem"]) / "history.json").read_text())
             val_bits = min(history["val_bits"])
+        validated = result.get("validated_perplexity")  # a refit run: the model before its refit
+        before = "" if validated is None else f"  before refit {validated / result['true_perplexity']:.4f}"
         lines.append(f"{out.name:10s} {result['problem']:>3d}  val {val_bits:.4f}  "
-                     f"RNN/true {result['model_ratio']:.4f}  n-gram/true {result['baseline_ratio']:.4f}  "
+                     f"RNN/true {result['model_ratio']:.4f}{before}  n-gram/true {result['baseline_ratio']:.4f}  "
                      f"epochs {result['epochs']:>2d} (best {result['best_epoch']:>2d})  {result['seconds']:5.0f} s")
     return lines
 
