@@ -1,5 +1,6 @@
 """A refit: trained again on the training and validation strings, for the epochs validation chose."""
 
+import json
 import os
 import signal
 
@@ -90,7 +91,12 @@ def test_a_refit_resumes_and_refuses_a_resume_without_refit(tmp_path, chain_corp
     assert (tmp_path / "b" / "refit" / "training.pt").exists()
     with pytest.raises(CheckpointError, match="holds a refit run"):
         neural.train(*data, seed=1, quiet=True, run_dir=tmp_path / "b", resume=True)
+    steps = []
+    monkeypatch.setattr(neural.training, "_train_step", lambda *a, **k: steps.append(1) or original(*a, **k))
     resumed = neural.train(*data, SMALL, config, seed=1, quiet=True, run_dir=tmp_path / "b", resume=True)
+    monkeypatch.undo()
+    refit_steps = len(json.loads((tmp_path / "a" / "refit" / "history.json").read_text())["step_bits"])
+    assert 0 < len(steps) < refit_steps  # it went on from the checkpoint, not from the start
     for key, value in straight.model.state_dict().items():
         torch.testing.assert_close(resumed.model.state_dict()[key], value, rtol=0, atol=1e-6)
 
