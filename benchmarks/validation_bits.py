@@ -16,18 +16,26 @@ import json
 from pathlib import Path
 
 
+def val_bits(out: Path, result: dict) -> float:
+    """The best validation bits/symbol of one problem's ``result`` in the run folder ``out``."""
+    if result.get("val_bits") is not None:
+        return float(result["val_bits"])
+    history_file = out / str(result["problem"]) / "history.json"
+    if not history_file.is_file():
+        raise SystemExit(f"{out}: problem {result['problem']} has no val_bits in results.json "
+                         f"and no {history_file.name}")
+    return min(json.loads(history_file.read_text())["val_bits"])
+
+
 def rows(out: Path) -> list[str]:
     """One line per finished problem of the run folder ``out``."""
     results = json.loads((out / "results.json").read_text())["problems"]
     lines = []
     for result in sorted(results, key=lambda r: r["problem"]):
-        val_bits = result.get("val_bits")
-        if val_bits is None:
-            history = json.loads((out / str(result["problem"]) / "history.json").read_text())
-            val_bits = min(history["val_bits"])
+        bits = val_bits(out, result)
         validated = result.get("validated_perplexity")  # a refit run: the model before its refit
         before = "" if validated is None else f"  before refit {validated / result['true_perplexity']:.4f}"
-        lines.append(f"{out.name:10s} {result['problem']:>3d}  val {val_bits:.4f}  "
+        lines.append(f"{out.name:10s} {result['problem']:>3d}  val {bits:.4f}  "
                      f"RNN/true {result['model_ratio']:.4f}{before}  n-gram/true {result['baseline_ratio']:.4f}  "
                      f"epochs {result['epochs']:>2d} (best {result['best_epoch']:>2d})  {result['seconds']:5.0f} s")
     return lines
