@@ -7,8 +7,11 @@ problem of an ``automimic pautomac`` run folder this prints, per string length: 
 their share of the weight, the mean log ratio truth/model (nats; > 0: the model gives them too
 little) and their part of log2(model perplexity / true perplexity), which the parts sum to
 exactly; the bits/symbol of the truth, the n-gram and the model on the run's validation strings
-(what chose the model); then, for the heaviest strings, the probability of each next symbol (``$``: the end)
-under the truth, in the training strings and under the model.
+(what chose the model); the score of the truth with the sample's own frequencies put in for the
+strings seen at least M times among the run's training strings (what learning the likeliest
+strings from the sample alone costs, before any other error); then, for the heaviest strings,
+the probability of each next symbol (``$``: the end) under the truth, in the training strings
+and under the model.
 
     .venv/bin/python benchmarks/pautomac_weights.py ../shared/data/pautomac runs/gpu 18
 """
@@ -53,7 +56,7 @@ def weights_by_length(test: Sequence[tuple], log_true: np.ndarray, log_model: np
 
 
 def next_symbols(strings: Sequence[tuple], train: Sequence[tuple], truth: am.Automaton,
-                 model: neural.TrainedModel) -> list[str]:
+                 model: neural.TrainedModel | neural.Ensemble) -> list[str]:
     """Per string, each next symbol's probability: truth / training strings / model."""
     starts = Counter(tuple(s[:k]) for s in train for k in range(min(len(s), 12) + 1))
     ends = Counter(tuple(s) for s in train)
@@ -70,10 +73,9 @@ def next_symbols(strings: Sequence[tuple], train: Sequence[tuple], truth: am.Aut
     return lines
 
 
-def validation_bits(strings: Sequence[tuple], settings: dict, truth: am.Automaton,
-                    model: neural.TrainedModel) -> str:
-    """Bits/symbol of the truth, the n-gram and the model on the run's validation strings."""
-    train, val = holdout(strings, settings["val_fraction"], stage_seeds(settings["seed"])["val"])
+def validation_bits(train: Sequence[tuple], val: Sequence[tuple], truth: am.Automaton,
+                    model: neural.TrainedModel | neural.Ensemble) -> str:
+    """Bits/symbol of the truth, the n-gram (fitted as the run fits it) and the model on ``val``."""
     baseline, info = fit_baseline(truth, train, val)
     symbols = sum(len(s) + 1 for s in val)  # the end of each string is predicted too
 
@@ -82,6 +84,20 @@ def validation_bits(strings: Sequence[tuple], settings: dict, truth: am.Automato
 
     return (f"validation, bits/symbol: truth {bits(am.log_probability(truth, val)):.4f}, n-gram ({info['label']}) "
             f"{bits(am.log_probability(baseline, val)):.4f}, model {bits(model.log_probability(val)):.4f}")
+
+
+def sample_frequencies(test: Sequence[tuple], train: Sequence[tuple], log_true: np.ndarray,
+                       log_solution: np.ndarray, at_least: Sequence[int] = (5, 20, 100)) -> str:
+    """The score over the truth's of the truth with each test string seen at least M times in
+    ``train`` given its frequency there instead, for each M of ``at_least``."""
+    seen = Counter(train)
+    true = pautomac.pautomac_perplexity(log_solution, log_true, test)
+    scores = []
+    for m in at_least:
+        log_q = np.array([np.log(seen[s] / len(train)) if seen[s] >= m else log_p
+                          for s, log_p in zip(test, log_true, strict=True)])
+        scores.append(f"seen ≥ {m}: {pautomac.pautomac_perplexity(log_solution, log_q, test) / true:.4f}")
+    return "the truth with the training strings' frequencies (model/true perplexity), " + ", ".join(scores)
 
 
 def _column(alphabet: Sequence[str], symbol: str) -> int:
@@ -113,12 +129,15 @@ def main(argv: list[str] | None = None) -> int:
     model = neural.load(run)
     print(f"problem {args.problem}, model {run}")
     settings = json.loads((args.out / "settings.json").read_text())
-    print(validation_bits([tuple(s) for s in train.strings], settings, truth, model))
-    print("\n".join(weights_by_length(test, am.log_probability(truth, test), model.log_probability(test),
-                                      log_solution)))
+    train_part, val = holdout([tuple(s) for s in train.strings], settings["val_fraction"],
+                              stage_seeds(settings["seed"])["val"])
+    log_true = am.log_probability(truth, test)
+    print(validation_bits(train_part, val, truth, model))
+    print("\n".join(weights_by_length(test, log_true, model.log_probability(test), log_solution)))
+    print(sample_frequencies(test, train_part, log_true, log_solution))
     heaviest = [test[i] for i in np.argsort(-log_solution, kind="stable")[: args.heaviest]]
     print(f"the {len(heaviest)} heaviest strings, each next symbol: truth / training strings / model")
-    print("\n".join(next_symbols(heaviest, [tuple(s) for s in train.strings], truth, model)))
+    print("\n".join(next_symbols(heaviest, train_part, truth, model)))
     return 0
 
 
