@@ -38,6 +38,9 @@ def chosen_on_validation(outs: list[Path]) -> list[tuple[str, dict]]:
         for result in json.loads((out / "results.json").read_text())["problems"]:
             bits = val_bits(out, result) if len(outs) > 1 else 0.0
             candidates.setdefault(result["problem"], []).append((bits, out.name, result))
+    for number, runs in sorted(candidates.items()):
+        if len(runs) < len(outs):
+            print(f"problem {number}: chosen among {', '.join(run for _, run, _ in runs)} only")
     return [min(candidates[n], key=lambda c: c[0])[1:] for n in sorted(candidates)]
 
 
@@ -48,6 +51,8 @@ def main() -> int:
     for out in outs:
         if not (out / "results.json").is_file():
             parser.error(f"{out}: no results.json (not an automimic pautomac --out folder)")
+    if len({out.name for out in outs}) < len(outs):
+        parser.error("the run folders' names must differ (the table names each problem's run by it)")
     chosen = chosen_on_validation(outs)
     problems = [result for _, result in chosen]
     targets = Targets()
