@@ -182,16 +182,17 @@ def solve(problem: Problem, settings: SuiteSettings, out: Path, *, quiet: bool =
                          neural.TrainConfig(**settings.training), seed=seeds["model"],
                          device=settings.device, run_dir=run_dir, quiet=quiet,
                          resume=(run_dir / "training.pt").exists())
+    refit = bool(settings.training.get("refit"))
+    judged = neural.load(run_dir / VALIDATED_FOLDER) if refit else model  # the model validation judged
     result = {"problem": problem.number,
               **_perplexities(test, log_solution, truth=truth, model=model, baseline=baseline),
               "baseline": info["label"], "epochs": len(model.history["val_bits"]),
-              "val_bits": min(model.history["val_bits"]),  # of the kept model: what compares recipes
+              "val_bits": neural.validation_bits(judged, val),  # what compares recipes
               "best_epoch": int(model.history.get("best_epoch", -1)) + 1,
               "n_train": len(train), "n_val": len(val), "n_test": len(test),
               "seconds": time.perf_counter() - started, "settings": settings.record()}
-    if settings.training.get("refit"):  # the model before its refit, for the refit's effect
-        validated = neural.load(run_dir / VALIDATED_FOLDER)
-        result["validated_perplexity"] = pautomac_perplexity(log_solution, validated.log_probability(test), test)
+    if refit:  # the model before its refit, for the refit's effect
+        result["validated_perplexity"] = pautomac_perplexity(log_solution, judged.log_probability(test), test)
     write_atomic(run_dir / RESULT_FILE, json_text(result) + "\n")
     return result
 

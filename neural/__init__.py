@@ -7,7 +7,7 @@ Next-symbol distributions have the columns ``alphabet + ("$",)``.
 from neural.checkpoint import CheckpointError
 from neural.config import TrainConfig
 from neural.distributed import resolve_device
-from neural.ensemble import Ensemble, one_network
+from neural.ensemble import Ensemble, one_network, validation_bits
 from neural.loading import load
 from neural.model import RNNConfig, RNNLanguageModel
 from neural.trained import Samples, TrainedModel
@@ -32,4 +32,5 @@ __all__ = [
     "one_network",
     "resolve_device",
     "train",
+    "validation_bits",
 ]

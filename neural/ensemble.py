@@ -174,3 +174,23 @@ def one_network(model: TrainedModel | Ensemble) -> TrainedModel:
     True
     """
     return model.members[0] if isinstance(model, Ensemble) else model
+
+
+def validation_bits(model: TrainedModel | Ensemble, val_strings: Sequence[Symbols] | None) -> float:
+    """A trained model's validation loss in bits per symbol (the end of each string counted; ∞
+    without validation strings): a network's best epoch's, from its history; an ensemble's own,
+    computed on ``val_strings``, since no member's history holds the loss of their average.
+
+    Examples
+    --------
+    >>> members = [TrainedModel.untrained("ab", RNNConfig(hidden_size=4), seed=s) for s in (0, 1)]
+    >>> bits = validation_bits(Ensemble(members), ["ab", "b"])
+    >>> bool(np.isclose(bits, -Ensemble(members).log_probability(["ab", "b"]).sum() / np.log(2) / 5))
+    True
+    """
+    if isinstance(model, Ensemble):
+        if not val_strings:
+            return math.inf
+        symbols = sum(len(string) + 1 for string in val_strings)
+        return float(-model.log_probability(val_strings).sum() / math.log(2) / symbols)
+    return min(model.history.get("val_bits") or [math.inf])

@@ -32,7 +32,7 @@ from neural.config import TrainConfig
 from neural.data import Corpus
 from neural.display import Bar, progress_bar
 from neural.distributed import Context, Interrupt, interrupt_flag
-from neural.ensemble import Ensemble, save_chosen
+from neural.ensemble import Ensemble, save_chosen, validation_bits
 from neural.model import RNNConfig, map_state
 from neural.precision import autocast, check_precision
 from neural.progress import LN2, Progress
@@ -127,7 +127,8 @@ def train(
                          run_dir=folder, quiet=quiet, resume=resume or (folder is not None and folder.exists()))
 
         grid = candidates(model_config or RNNConfig(), train_config)
-        best, _ = tune(fit, grid, budget_seconds=train_config.tune, run_dir=run_path)
+        best, _ = tune(fit, grid, budget_seconds=train_config.tune, run_dir=run_path,
+                       score=lambda fitted: validation_bits(fitted, val_strings))
         if run_path is not None:
             save_chosen(best, run_path)
         return best

@@ -58,10 +58,12 @@ def tune(
     *,
     budget_seconds: float,
     run_dir: Path | None,
+    score: Callable[[object], float] | None = None,
 ) -> tuple[object, list[Trial]]:
-    """Fit the settings of ``grid`` in order (``fit(model, training, folder)`` returns a model
-    with ``history["val_bits"]``) until ``budget_seconds`` have passed; a trial that has started
-    is finished. Returns the model of the lowest validation loss, and every trial.
+    """Fit the settings of ``grid`` in order (``fit(model, training, folder)`` returns a model)
+    until ``budget_seconds`` have passed; a trial that has started is finished. Returns the model
+    of the lowest validation loss, ``score(model)`` (default: the best of its
+    ``history["val_bits"]``), and every trial.
 
     Examples
     --------
@@ -82,7 +84,7 @@ def tune(
         trial_started = time.perf_counter()
         folder = None if run_dir is None else run_dir / TRIALS_FOLDER / str(i)
         fitted = fit(model, training, folder)
-        bits = min(fitted.history.get("val_bits") or [math.inf])
+        bits = score(fitted) if score is not None else min(fitted.history.get("val_bits") or [math.inf])
         trials.append(Trial(model, training, bits, time.perf_counter() - trial_started))
         if bits < best_bits:
             best, best_bits = fitted, bits

@@ -17,6 +17,8 @@ import neural
 from automata import pautomac
 from automata.pautomac import pautomac_perplexity
 from automimic.cli import main
+from automimic.pautomac_suite import holdout
+from automimic.pipeline import stage_seeds
 
 # one state: stop 1/4, "0" with 1/2, "1" with 1/4, so P(x) = 2^(-#0) 4^(-#1) / 4
 PFA = """kind: pfa
@@ -128,9 +130,21 @@ def test_a_refit_records_the_validated_models_perplexity_beside_the_refit_ones(c
         model = neural.load(folder)
         assert pautomac_perplexity(p, model.log_probability(TEST), TEST) == pytest.approx(result[key], rel=1e-12)
     assert result["model_perplexity"] != result["validated_perplexity"]
+    assert result["val_bits"] == min(neural.load(tmp_path / "1" / "validated").history["val_bits"])
     assert "validated_perplexity" in (tmp_path / "results.csv").read_text().splitlines()[0]
     assert run(capsys, data, tmp_path, "--problems", "1", "--force")[0] == 0  # no refit now
     assert not (tmp_path / "1" / "validated").exists() and "validated_perplexity" not in results(tmp_path)[0]
+
+
+def test_an_ensembles_validation_loss_is_its_own_not_its_first_members(capsys, data, tmp_path):
+    assert run(capsys, data, tmp_path, "--problems", "1", "--ensemble", "2")[0] == 0
+    (result,) = results(tmp_path)
+    _, val = holdout(pautomac.read_strings(data / "1.pautomac.train").strings, 0.1, stage_seeds(0)["val"])
+    assert len(val) == result["n_val"]
+    model = neural.load(tmp_path / "1")
+    bits = -model.log_probability(val).sum() / np.log(2) / sum(len(x) + 1 for x in val)
+    assert result["val_bits"] == pytest.approx(bits, rel=1e-12)
+    assert result["val_bits"] not in [min(member.history["val_bits"]) for member in model.members]
 
 
 def test_a_second_run_skips_the_finished_problems(capsys, data, solved):

@@ -91,6 +91,22 @@ def test_tune_tries_the_grid_records_it_and_keeps_the_best(tmp_path):
     np.testing.assert_allclose(neural.load(tmp_path).log_probability(STRINGS), model.log_probability(STRINGS))
 
 
+def test_tune_with_an_ensemble_scores_each_trial_by_the_ensembles_own_loss(tmp_path):
+    import json
+
+    strings = [("a",), ("a", "b"), ("b",)] * 20
+    config = neural.TrainConfig(epochs=1, batch_size=8, tune=600.0, ensemble=2)
+    model = neural.train(strings, strings[:6], "ab", RNNConfig(hidden_size=4), config, seed=0,
+                         run_dir=tmp_path, quiet=True)
+    record = json.loads((tmp_path / "tuning.json").read_text())
+    assert isinstance(model, Ensemble)
+    own = -model.log_probability(strings[:6]).sum() / np.log(2) / sum(len(x) + 1 for x in strings[:6])
+    assert record["trials"][record["chosen"]]["val_bits"] == pytest.approx(own, rel=1e-12)
+    first_member = min(model.members[0].history["val_bits"])
+    assert own != pytest.approx(first_member, rel=1e-6)  # what the trial was scored by before
+    assert neural.validation_bits(model.members[0], strings[:6]) == first_member
+
+
 def test_tune_within_a_spent_budget_tries_only_the_given_settings(tmp_path):
     import json
 
