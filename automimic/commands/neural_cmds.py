@@ -145,7 +145,7 @@ def run_train(args: argparse.Namespace) -> int:
         print(f"automimic: interrupted; saved in {out}: continue with --resume", file=sys.stderr)
         return stop.exit_code
     if leader:
-        _print_summary(model, out)
+        _print_summary(model, out, val_strings)
     return 0
 
 
@@ -332,16 +332,24 @@ def _stream_config(args: argparse.Namespace, config, length: int, leader: bool):
     return config
 
 
-def _print_summary(model, out: Path) -> None:
-    history = model.history
+def _print_summary(model, out: Path, val_strings: list) -> None:
+    import neural
+
+    history = model.history  # an ensemble's: its first model's
     best = history.get("best_epoch", -1)
     val = history["val_bits"][best] if history.get("val_bits") else math.nan
     refit = history.get("refit_train_bits")
+    trained = f"trained {len(history['train_bits'])} epochs; best epoch {best + 1}: validation {val:.4f} bits/symbol"
+    if isinstance(model, neural.Ensemble):
+        trained = f"trained {len(model.members)} models of {len(history['train_bits'])} epochs; "
+        if refit:  # trained on the validation strings too: only the first's validated run is judged
+            trained += f"the first's best epoch {best + 1}: validation {val:.4f} bits/symbol"
+        else:
+            val = neural.validation_bits(model, val_strings)
+            trained += (f"validation of their average {val:.4f} bits/symbol (the first alone: "
+                        f"{history['val_bits'][best]:.4f}, in its best epoch {best + 1})")
     again = f"; then refit on all strings for {len(refit)} epochs" if refit else ""
-    print(
-        f"trained {len(history['train_bits'])} epochs; best epoch {best + 1}: "
-        f"validation {val:.4f} bits/symbol{again}; model saved in {out}"
-    )
+    print(f"{trained}{again}; model saved in {out}")
     baseline = history.get("unigram_bits")
     if baseline is not None and not val < baseline:
         print(f"automimic: warning: the validation loss ({val:.4f} bits/symbol) is no better than "

@@ -66,6 +66,17 @@ def test_a_refit_run_resumes_with_refit_and_names_it(tmp_path, capsys):
     assert (tmp_path / "run" / "model.pt").read_bytes() == before
 
 
+def test_an_ensemble_run_reports_the_validation_loss_of_its_average(tmp_path, capsys):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("ab\naab\nb\n\nabb\n" * 20)
+    assert main(["train", "--data", str(corpus), "--out", str(tmp_path / "run"), *FAST, "--ensemble", "2"]) == 0
+    out = capsys.readouterr().out
+    model = neural.load(tmp_path / "run")
+    val = read_data(tmp_path / "run" / "val.txt")
+    own = -model.log_probability(val).sum() / np.log(2) / sum(len(x) + 1 for x in val)
+    assert f"trained 2 models of 2 epochs; validation of their average {own:.4f} bits/symbol (the first alone: " in out
+
+
 def test_force_and_resume_remove_what_killed_writes_left(tmp_path):
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("ab\naab\nb\n" * 10)
