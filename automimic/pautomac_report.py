@@ -20,6 +20,7 @@ COLUMNS = (  # (key, heading, decimals; None: the value as it is, whole seconds)
     ("epochs", "epochs", None),
     ("best_epoch", "best epoch", None),
     ("seconds", "seconds", None),
+    ("tuned", "tune chose", None),  # only in a --tune run
 )
 
 
@@ -44,9 +45,10 @@ def report_html(document: dict) -> str:
     from compare.page import render
 
     results = document["problems"]
-    rows = [[_cell(r.get(key), decimals) for key, _, decimals in COLUMNS] for r in results]
+    columns = [column for column in COLUMNS if column[0] != "tuned" or any("tuned" in r for r in results)]
+    rows = [[_cell(r.get(key), decimals) for key, _, decimals in columns] for r in results]
     return render("pautomac.html", title="PAutomaC results", rows=rows,
-                  headers=[heading for _, heading, _ in COLUMNS],
+                  headers=[heading for _, heading, _ in columns],
                   plot=_ratio_plot(results) if results else None,
                   settings=document["settings"],
                   settings_text=json.dumps(document["settings"], indent=1))

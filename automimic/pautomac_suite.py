@@ -169,7 +169,7 @@ def solve(problem: Problem, settings: SuiteSettings, out: Path, *, quiet: bool =
     from automata.pautomac import pautomac_perplexity
     from automimic.pipeline import stage_seeds
     from compare.comparison import fit_baseline
-    from neural.checkpoint import VALIDATED_FOLDER
+    from neural.checkpoint import TUNING_FILE, VALIDATED_FOLDER
 
     started = time.perf_counter()
     run_dir = Path(out) / str(problem.number)
@@ -193,8 +193,26 @@ def solve(problem: Problem, settings: SuiteSettings, out: Path, *, quiet: bool =
               "seconds": time.perf_counter() - started, "settings": settings.record()}
     if refit:  # the model before its refit, for the refit's effect
         result["validated_perplexity"] = pautomac_perplexity(log_solution, judged.log_probability(test), test)
+    tuning = run_dir / VALIDATED_FOLDER / TUNING_FILE if refit else run_dir / TUNING_FILE
+    if tuning.is_file():
+        result["tuned"] = tuned_choice(json.loads(tuning.read_text()))
     write_atomic(run_dir / RESULT_FILE, json_text(result) + "\n")
     return result
+
+
+def tuned_choice(tuning: dict) -> str:
+    """What ``--tune`` chose, from its ``tuning.json``: the settings its trial changed ("the
+    given settings" when it kept them).
+
+    >>> given = {"model": {"hidden_size": 256, "dropout": 0.3}, "training": {"lr": 0.01}}
+    >>> wider = {"model": {"hidden_size": 512, "dropout": 0.3}, "training": {"lr": 0.01}}
+    >>> tuned_choice({"chosen": 1, "trials": [given, wider]}), tuned_choice({"chosen": 0, "trials": [given, wider]})
+    ('hidden_size 512', 'the given settings')
+    """
+    given, chosen = tuning["trials"][0], tuning["trials"][tuning["chosen"]]
+    changed = [f"{key} {value}" for part in ("model", "training")
+               for key, value in chosen[part].items() if given[part].get(key) != value]
+    return ", ".join(changed) or "the given settings"
 
 
 def _read(problem: Problem) -> tuple[list, list, Automaton, np.ndarray]:
@@ -300,7 +318,7 @@ def progress_line(result: dict) -> str:
     return (f"problem {result['problem']}: RNN {result['model_perplexity']:.3f} "
             f"({result['model_ratio']:.4f} × true), n-gram {result['baseline_perplexity']:.3f} "
             f"({result['baseline_ratio']:.4f} × true), true {result['true_perplexity']:.3f}; "
-            f"{result['seconds']:.0f} s")
+            f"{result['seconds']:.0f} s" + (f"; tune chose {result['tuned']}" if "tuned" in result else ""))
 
 
 def _dispatch(todo: Sequence[Problem], settings: SuiteSettings, out: Path, jobs: int,

@@ -147,6 +147,21 @@ def test_an_ensembles_validation_loss_is_its_own_not_its_first_members(capsys, d
     assert result["val_bits"] not in [min(member.history["val_bits"]) for member in model.members]
 
 
+def test_a_tuned_run_says_what_tune_chose_for_each_problem(capsys, data, solved, tmp_path):
+    code, err = run(capsys, data, tmp_path, "--problems", "1", "--tune", "600")
+    assert code == 0
+    (result,) = results(tmp_path)
+    tuning = json.loads((tmp_path / "1" / "tuning.json").read_text())
+    given, chosen = tuning["trials"][0]["model"], tuning["trials"][tuning["chosen"]]["model"]
+    changed = [f"{key} {chosen[key]}" for key in ("hidden_size", "dropout", "weight_dropout")
+               if chosen[key] != given[key]]
+    assert result["tuned"] == (", ".join(changed) or "the given settings")
+    assert f"tune chose {result['tuned']}" in err
+    assert "tuned" in (tmp_path / "results.csv").read_text().splitlines()[0]
+    assert "tune chose" in (tmp_path / "report.html").read_text()
+    assert "tune chose" not in (solved / "report.html").read_text()  # an untuned run has no such column
+
+
 def test_a_second_run_skips_the_finished_problems(capsys, data, solved):
     before = (solved / "1" / "result.json").read_bytes()
     code, err = run(capsys, data, solved, "--jobs", "1")
