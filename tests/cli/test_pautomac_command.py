@@ -159,6 +159,7 @@ def test_a_tuned_run_says_what_tune_chose_for_each_problem(capsys, data, solved,
     assert f"tune chose {result['tuned']}" in err
     assert "tuned" in (tmp_path / "results.csv").read_text().splitlines()[0]
     assert "tune chose" in (tmp_path / "report.html").read_text()
+    assert ">1 problem. " in (tmp_path / "report.html").read_text() and ">2 problems. " in (solved / "report.html").read_text()
     assert "tune chose" not in (solved / "report.html").read_text()  # an untuned run has no such column
 
 
