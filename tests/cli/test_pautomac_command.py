@@ -158,9 +158,9 @@ def test_a_tuned_run_says_what_tune_chose_for_each_problem(capsys, data, solved,
     assert result["tuned"] == (", ".join(changed) or "the given settings")
     assert f"tune chose {result['tuned']}" in err
     assert "tuned" in (tmp_path / "results.csv").read_text().splitlines()[0]
-    assert "tune chose" in (tmp_path / "report.html").read_text()
-    assert ">1 problem. " in (tmp_path / "report.html").read_text() and ">2 problems. " in (solved / "report.html").read_text()
-    assert "tune chose" not in (solved / "report.html").read_text()  # an untuned run has no such column
+    page, untuned = (tmp_path / "report.html").read_text(), (solved / "report.html").read_text()
+    assert "tune chose" in page and "tune chose" not in untuned  # an untuned run has no such column
+    assert ">1 problem. " in page and ">2 problems. " in untuned
 
 
 def test_a_second_run_skips_the_finished_problems(capsys, data, solved):
