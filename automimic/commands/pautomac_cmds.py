@@ -76,12 +76,13 @@ def run_pautomac(args: argparse.Namespace) -> int:
 
 
 def _print_table(results: list[dict]) -> None:
+    tuned = any("tuned" in r for r in results)  # a --tune run: what each problem's grid chose
     print(f"{'problem':>7} {'true':>10} {'RNN':>10} {'RNN/true':>9} {'n-gram':>10} "
-          f"{'n-gram/true':>11} {'seconds':>8}")
+          f"{'n-gram/true':>11} {'seconds':>8}" + ("  tune chose" if tuned else ""))
     for r in results:
         print(f"{r['problem']:>7} {r['true_perplexity']:>10.4f} {r['model_perplexity']:>10.4f} "
               f"{r['model_ratio']:>9.4f} {r['baseline_perplexity']:>10.4f} "
-              f"{r['baseline_ratio']:>11.4f} {r['seconds']:>8.0f}")
+              f"{r['baseline_ratio']:>11.4f} {r['seconds']:>8.0f}" + (f"  {r.get('tuned', '')}" if tuned else ""))
 
 
 def _stderr(message: str) -> None:

@@ -148,8 +148,10 @@ def test_an_ensembles_validation_loss_is_its_own_not_its_first_members(capsys, d
 
 
 def test_a_tuned_run_says_what_tune_chose_for_each_problem(capsys, data, solved, tmp_path):
-    code, err = run(capsys, data, tmp_path, "--problems", "1", "--tune", "600")
+    code = main(["pautomac", str(data), "--out", str(tmp_path), *TINY, "--problems", "1", "--tune", "600"])
+    printed = capsys.readouterr()
     assert code == 0
+    err = printed.err
     (result,) = results(tmp_path)
     tuning = json.loads((tmp_path / "1" / "tuning.json").read_text())
     given, chosen = tuning["trials"][0]["model"], tuning["trials"][tuning["chosen"]]["model"]
@@ -157,6 +159,8 @@ def test_a_tuned_run_says_what_tune_chose_for_each_problem(capsys, data, solved,
                if chosen[key] != given[key]]
     assert result["tuned"] == (", ".join(changed) or "the given settings")
     assert f"tune chose {result['tuned']}" in err
+    table = printed.out.splitlines()
+    assert table[0].endswith("  tune chose") and table[1].endswith(f"  {result['tuned']}")
     assert "tuned" in (tmp_path / "results.csv").read_text().splitlines()[0]
     page, untuned = (tmp_path / "report.html").read_text(), (solved / "report.html").read_text()
     assert "tune chose" in page and "tune chose" not in untuned  # an untuned run has no such column
