@@ -29,18 +29,20 @@ import numpy as np
 import automata as am
 import neural
 from automata import pautomac
+from automata.pautomac import _first_occurrences, _normalised_logs  # the score's own steps
 from automimic.pautomac_suite import holdout
 from automimic.pipeline import stage_seeds
 from compare.comparison import fit_baseline
+from compare.metrics import cross_entropy_bits_per_symbol
 
 
 def weights_by_length(test: Sequence[tuple], log_true: np.ndarray, log_model: np.ndarray,
                       log_solution: np.ndarray) -> list[str]:
     """One line per string length (longer strings together), and the total."""
-    first = sorted({tuple(s): i for i, s in reversed(list(enumerate(test)))}.values())
+    first = _first_occurrences(test)
     strings = [tuple(test[i]) for i in first]
-    weight = np.exp(_normalised(log_solution[first]))
-    truth, model = _normalised(log_true[first]), _normalised(log_model[first])
+    weight = np.exp(_normalised_logs(log_solution[first]))
+    truth, model = _normalised_logs(log_true[first]), _normalised_logs(log_model[first])
     parts = weight * (truth - model) / np.log(2)  # Σ = log2(model perplexity / true perplexity)
     lengths = np.array([len(s) for s in strings])
     lines = [f"{'length':>8} {'strings':>7} {'weight':>7} {'log true/model':>15} {'part':>9}"]
@@ -73,14 +75,14 @@ def next_symbols(strings: Sequence[tuple], train: Sequence[tuple], truth: am.Aut
     return lines
 
 
-def validation_bits(train: Sequence[tuple], val: Sequence[tuple], truth: am.Automaton,
+def validation_line(train: Sequence[tuple], val: Sequence[tuple], truth: am.Automaton,
                     model: neural.TrainedModel | neural.Ensemble) -> str:
     """Bits/symbol of the truth, the n-gram (fitted as the run fits it) and the model on ``val``."""
     baseline, info = fit_baseline(truth, train, val)
-    symbols = sum(len(s) + 1 for s in val)  # the end of each string is predicted too
+    lengths = np.array([len(s) for s in val])
 
     def bits(log_p: np.ndarray) -> float:
-        return float(-log_p.sum() / np.log(2) / symbols)
+        return cross_entropy_bits_per_symbol(log_p, lengths).value
 
     return (f"validation, bits/symbol: truth {bits(am.log_probability(truth, val)):.4f}, n-gram ({info['label']}) "
             f"{bits(am.log_probability(baseline, val)):.4f}, model {bits(model.log_probability(val)):.4f}")
@@ -103,10 +105,6 @@ def sample_frequencies(test: Sequence[tuple], train: Sequence[tuple], log_true: 
 def _column(alphabet: Sequence[str], symbol: str) -> int:
     """The column of ``symbol`` in a next-symbol distribution (the end ``$`` is the last)."""
     return len(alphabet) if symbol == "$" else alphabet.index(symbol)
-
-
-def _normalised(logs: np.ndarray) -> np.ndarray:
-    return logs - np.logaddexp.reduce(logs)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -132,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     train_part, val = holdout([tuple(s) for s in train.strings], settings["val_fraction"],
                               stage_seeds(settings["seed"])["val"])
     log_true = am.log_probability(truth, test)
-    print(validation_bits(train_part, val, truth, model))
+    print(validation_line(train_part, val, truth, model))
     print("\n".join(weights_by_length(test, log_true, model.log_probability(test), log_solution)))
     print(sample_frequencies(test, train_part, log_true, log_solution))
     heaviest = [test[i] for i in np.argsort(-log_solution, kind="stable")[: args.heaviest]]
