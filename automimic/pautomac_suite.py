@@ -277,12 +277,12 @@ def run_suite(problems: Sequence[Problem], settings: SuiteSettings, out: Path, *
                 if (r := _read_result(out / str(p.number))) is not None}
         todo = [p for p in problems if p.number not in done]
         if done:
-            say(f"{len(done)} of {len(problems)} problems already solved in {out} "
-                f"(problem {', '.join(map(str, done))}): skipped")
+            say(f"{len(done)} of {_problems(len(problems))} already solved in {out} "
+                f"({_problems_named(list(done))}): skipped")
         if todo:
             where = (f"on the Dask cluster at {scheduler}" if client else f"in {min(jobs, len(todo))} "
                      "processes" if jobs > 1 and len(todo) > 1 else "here")
-            say(f"solving {len(todo)} problems {where}")
+            say(f"solving {_problems(len(todo))} {where}")
         results = _dispatch(todo, settings, out, jobs, client, quiet, say)
         for finished, result in enumerate(results, start=1):
             done[result["problem"]] = _finished(result, out, record, say,
@@ -290,6 +290,16 @@ def run_suite(problems: Sequence[Problem], settings: SuiteSettings, out: Path, *
     if not todo:
         _write_summary(out, record)
     return [done[p.number] for p in problems]
+
+
+def _problems(n: int) -> str:
+    """'1 problem', '3 problems'."""
+    return f"{n} problem{'' if n == 1 else 's'}"
+
+
+def _problems_named(numbers: list[int]) -> str:
+    """'problem 4', 'problems 1, 3'."""
+    return f"problem{'' if len(numbers) == 1 else 's'} {', '.join(map(str, numbers))}"
 
 
 def _finished(result: dict, out: Path, record: dict, say: Callable[[str], None],

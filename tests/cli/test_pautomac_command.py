@@ -159,6 +159,7 @@ def test_a_tuned_run_says_what_tune_chose_for_each_problem(capsys, data, solved,
                if chosen[key] != given[key]]
     assert result["tuned"] == (", ".join(changed) or "the given settings")
     assert f"tune chose {result['tuned']}" in err
+    assert "solving 1 problem here" in err
     table = printed.out.splitlines()
     assert table[0].endswith("  tune chose") and table[1].endswith(f"  {result['tuned']}")
     assert "tuned" in (tmp_path / "results.csv").read_text().splitlines()[0]
@@ -171,7 +172,8 @@ def test_a_second_run_skips_the_finished_problems(capsys, data, solved):
     before = (solved / "1" / "result.json").read_bytes()
     code, err = run(capsys, data, solved, "--jobs", "1")
     assert code == 0, err
-    assert "2 of 2 problems already solved" in err and "training" not in err
+    assert f"2 of 2 problems already solved in {solved} (problems 1, 2): skipped" in err
+    assert "training" not in err
     assert (solved / "1" / "result.json").read_bytes() == before
 
 
