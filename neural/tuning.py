@@ -15,6 +15,8 @@ from neural.checkpoint import TRIALS_FOLDER, TUNING_FILE
 from neural.config import TrainConfig
 from neural.model import RNNConfig
 
+LONGER = 3  # the last trial trains this many times the epochs (and the token cap)
+
 
 @dataclass(frozen=True)
 class Trial:
@@ -33,23 +35,28 @@ class Trial:
 def candidates(model: RNNConfig, training: TrainConfig) -> list[tuple[RNNConfig, TrainConfig]]:
     """The given settings first, then one lever changed at a time, cheapest first so that a
     tight budget drops the costliest: half the hidden size, heavier and lighter dropout on the
-    outputs and on the recurrent weights, twice the hidden size.
+    outputs and on the recurrent weights, twice the hidden size, and the heavier dropout trained
+    three times as long (its epochs and its token cap: heavier noise can learn more slowly).
 
     Examples
     --------
-    >>> [(m.hidden_size, m.dropout) for m, _ in candidates(RNNConfig(hidden_size=64), TrainConfig())]
-    [(64, 0.3), (32, 0.3), (64, 0.5), (64, 0.1), (128, 0.3)]
+    >>> grid = candidates(RNNConfig(hidden_size=64), TrainConfig(epochs=40))
+    >>> [(m.hidden_size, m.dropout, t.epochs) for m, t in grid]
+    [(64, 0.3, 40), (32, 0.3, 40), (64, 0.5, 40), (64, 0.1, 40), (128, 0.3, 40), (64, 0.5, 120)]
     """
     training = replace(training, tune=0.0)
+    heavier = replace(model, dropout=0.5, weight_dropout=0.5)
+    longer = replace(training, epochs=training.epochs * LONGER,
+                     max_tokens=training.max_tokens and training.max_tokens * LONGER)
     variants = [
-        model,
-        replace(model, hidden_size=max(1, model.hidden_size // 2)),
-        replace(model, dropout=0.5, weight_dropout=0.5),
-        replace(model, dropout=0.1, weight_dropout=0.1),
-        replace(model, hidden_size=model.hidden_size * 2),
+        (model, training),
+        (replace(model, hidden_size=max(1, model.hidden_size // 2)), training),
+        (heavier, training),
+        (replace(model, dropout=0.1, weight_dropout=0.1), training),
+        (replace(model, hidden_size=model.hidden_size * 2), training),
+        (heavier, longer),
     ]
-    unique = list(dict.fromkeys(variants))  # configs are frozen dataclasses: hashable
-    return [(variant, training) for variant in unique]
+    return list(dict.fromkeys(variants))  # configs are frozen dataclasses: hashable
 
 
 def tune(
@@ -72,7 +79,7 @@ def tune(
     >>> grid = candidates(RNNConfig(hidden_size=8), TrainConfig())
     >>> best, trials = tune(lambda m, t, d: Fake(1 / m.hidden_size), grid, budget_seconds=60, run_dir=None)
     >>> best.history["val_bits"], len(trials)
-    ([0.0625], 5)
+    ([0.0625], 6)
     """
     started = time.perf_counter()
     trials: list[Trial] = []

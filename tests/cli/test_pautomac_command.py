@@ -147,6 +147,9 @@ def test_an_ensembles_validation_loss_is_its_own_not_its_first_members(capsys, d
     assert result["val_bits"] not in [min(member.history["val_bits"]) for member in model.members]
 
 
+GRID_LEVERS = {"model": ("hidden_size", "dropout", "weight_dropout"), "training": ("epochs", "max_tokens")}
+
+
 def test_a_tuned_run_says_what_tune_chose_for_each_problem(capsys, data, solved, tmp_path):
     code = main(["pautomac", str(data), "--out", str(tmp_path), *TINY, "--problems", "1", "--tune", "600"])
     printed = capsys.readouterr()
@@ -154,9 +157,9 @@ def test_a_tuned_run_says_what_tune_chose_for_each_problem(capsys, data, solved,
     err = printed.err
     (result,) = results(tmp_path)
     tuning = json.loads((tmp_path / "1" / "tuning.json").read_text())
-    given, chosen = tuning["trials"][0]["model"], tuning["trials"][tuning["chosen"]]["model"]
-    changed = [f"{key} {chosen[key]}" for key in ("hidden_size", "dropout", "weight_dropout")
-               if chosen[key] != given[key]]
+    given, chosen = tuning["trials"][0], tuning["trials"][tuning["chosen"]]
+    changed = [f"{key} {chosen[part][key]}" for part, keys in GRID_LEVERS.items() for key in keys
+               if chosen[part][key] != given[part][key]]
     assert result["tuned"] == (", ".join(changed) or "the given settings")
     assert f"tune chose {result['tuned']}" in err
     assert "solving 1 problem here" in err

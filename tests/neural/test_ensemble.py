@@ -84,9 +84,12 @@ def test_tune_tries_the_grid_records_it_and_keeps_the_best(tmp_path):
                          run_dir=tmp_path, quiet=True)
     record = json.loads((tmp_path / "tuning.json").read_text())
     bits = [t["val_bits"] for t in record["trials"]]
-    assert len(bits) == 5 and None not in bits
+    assert len(bits) == 6 and None not in bits
     assert record["chosen"] == bits.index(min(bits))
-    assert [t["model"]["hidden_size"] for t in record["trials"]] == [4, 2, 4, 4, 8]  # the costliest last
+    assert [t["model"]["hidden_size"] for t in record["trials"]] == [4, 2, 4, 4, 8, 4]
+    assert [t["model"]["dropout"] for t in record["trials"]] == [0.3, 0.3, 0.5, 0.1, 0.3, 0.5]
+    assert [t["training"]["epochs"] for t in record["trials"]] == [1, 1, 1, 1, 1, 3]  # the costliest last
+    assert record["trials"][5]["training"]["max_tokens"] == 3 * config.max_tokens
     assert min(model.history["val_bits"]) == min(bits)
     np.testing.assert_allclose(neural.load(tmp_path).log_probability(STRINGS), model.log_probability(STRINGS))
 
@@ -114,7 +117,7 @@ def test_tune_within_a_spent_budget_tries_only_the_given_settings(tmp_path):
     config = neural.TrainConfig(epochs=1, batch_size=8, tune=1e-9)
     neural.train(strings, strings[:6], "ab", RNNConfig(hidden_size=4), config, seed=0, run_dir=tmp_path, quiet=True)
     trials = json.loads((tmp_path / "tuning.json").read_text())["trials"]
-    assert [t["val_bits"] is not None for t in trials] == [True, False, False, False, False]
+    assert [t["val_bits"] is not None for t in trials] == [True, False, False, False, False, False]
 
 
 def test_a_tuned_run_resumes_only_as_tuned(tmp_path):
