@@ -67,8 +67,9 @@ class Ensemble:
 
     @property
     def history(self) -> dict[str, Any]:
-        """The training history of the first member, and the members' best validation losses."""
-        best = [min(m.history.get("val_bits") or [math.nan]) for m in self.members]
+        """The training history of the first member, and the validation losses of the members'
+        kept epochs."""
+        best = [validation_bits(m, None) if m.history.get("val_bits") else math.nan for m in self.members]
         return {**self.members[0].history, "member_best_val_bits": best}
 
     @property
@@ -178,8 +179,10 @@ def one_network(model: TrainedModel | Ensemble) -> TrainedModel:
 
 def validation_bits(model: TrainedModel | Ensemble, val_strings: Sequence[Symbols] | None) -> float:
     """A trained model's validation loss in bits per symbol (the end of each string counted; ∞
-    without validation strings): a network's best epoch's, from its history; an ensemble's own,
-    computed on ``val_strings``, since no member's history holds the loss of their average.
+    without validation strings): a network's kept epoch's, from its history (not the lowest of
+    all epochs: an epoch less than ``min_delta`` better does not replace the kept model); an
+    ensemble's own, computed on ``val_strings``, since no member's history holds the loss of
+    their average.
 
     Examples
     --------
@@ -193,4 +196,7 @@ def validation_bits(model: TrainedModel | Ensemble, val_strings: Sequence[Symbol
             return math.inf
         symbols = sum(len(string) + 1 for string in val_strings)
         return float(-model.log_probability(val_strings).sum() / math.log(2) / symbols)
-    return min(model.history.get("val_bits") or [math.inf])
+    val_bits, kept = model.history.get("val_bits") or [], model.history.get("best_epoch")
+    if kept is not None and 0 <= kept < len(val_bits):
+        return float(val_bits[kept])
+    return min(val_bits or [math.inf])

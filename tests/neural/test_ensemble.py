@@ -94,6 +94,18 @@ def test_tune_tries_the_grid_records_it_and_keeps_the_best(tmp_path):
     np.testing.assert_allclose(neural.load(tmp_path).log_probability(STRINGS), model.log_probability(STRINGS))
 
 
+def test_a_networks_validation_loss_is_the_kept_epochs_not_the_lowest():
+    strings = [("a",), ("a", "b"), ("b",), ("a", "a", "b")] * 10
+    val = strings[:8]
+    config = neural.TrainConfig(epochs=4, batch_size=8, min_delta=10.0)  # only the first epoch counts
+    model = neural.train(strings, val, "ab", RNNConfig(hidden_size=8), config, seed=0, quiet=True)
+    history = model.history
+    assert history["best_epoch"] == 0 and min(history["val_bits"]) < history["val_bits"][0]
+    own = -model.log_probability(val).sum() / np.log(2) / sum(len(x) + 1 for x in val)
+    assert neural.validation_bits(model, val) == history["val_bits"][0]
+    assert neural.validation_bits(model, val) == pytest.approx(own, rel=1e-5)  # the kept model's loss
+
+
 def test_tune_with_an_ensemble_scores_each_trial_by_the_ensembles_own_loss(tmp_path):
     import json
 
