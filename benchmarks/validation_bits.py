@@ -2,9 +2,9 @@
 recipe), the epochs, and the test perplexities over the true one (only reported); for a
 ``--refit`` run, the validated model's beside the refit one's.
 
-Reads ``OUT/results.json`` (its ``val_bits``, or where an older run lacks them each problem's
-``OUT/N/history.json``); several folders print one block each, so that two recipes can be
-compared problem by problem on validation.
+Reads ``OUT/results.json`` and, for the validation loss of the epoch each network kept, each
+problem's ``OUT/N/history.json``; several folders print one block each, so that two recipes can
+be compared problem by problem on validation.
 
     .venv/bin/python benchmarks/validation_bits.py runs/pautomac [runs/other ...]
 """
@@ -17,14 +17,24 @@ from pathlib import Path
 
 
 def val_bits(out: Path, result: dict) -> float:
-    """The best validation bits/symbol of one problem's ``result`` in the run folder ``out``."""
+    """The validation bits/symbol of one problem's kept model in the run folder ``out``.
+
+    An ensemble's is the one recorded (its own loss). A network's is read at the epoch it kept,
+    from ``out/N/history.json``: runs written before 2026-11-27 recorded the lowest loss of all
+    epochs, which can lie up to ``min_delta`` below the kept epoch's. Without that file, the
+    recorded one.
+    """
+    history_file = out / str(result["problem"]) / "history.json"
+    ensemble = json.loads((out / "results.json").read_text())["settings"]["training"].get("ensemble", 1) > 1
+    if history_file.is_file() and not ensemble:
+        history = json.loads(history_file.read_text())
+        kept = history.get("best_epoch", history.get("progress", {}).get("best_epoch"))
+        if kept is not None and 0 <= kept < len(history.get("val_bits", [])):
+            return float(history["val_bits"][kept])
     if result.get("val_bits") is not None:
         return float(result["val_bits"])
-    history_file = out / str(result["problem"]) / "history.json"
-    if not history_file.is_file():
-        raise SystemExit(f"{out}: problem {result['problem']} has no val_bits in results.json "
-                         f"and no {history_file.name}")
-    return min(json.loads(history_file.read_text())["val_bits"])
+    raise SystemExit(f"{out}: problem {result['problem']} has no val_bits in results.json "
+                     f"and no {history_file.name} with its kept epoch")
 
 
 def rows(out: Path) -> list[str]:
