@@ -169,7 +169,8 @@ def solve(problem: Problem, settings: SuiteSettings, out: Path, *, quiet: bool =
     from automata.pautomac import pautomac_perplexity
     from automimic.pipeline import stage_seeds
     from compare.comparison import fit_baseline
-    from neural.checkpoint import TUNING_FILE, VALIDATED_FOLDER
+    from neural.checkpoint import VALIDATED_FOLDER
+    from neural.tuning import tuned_choice_in
 
     started = time.perf_counter()
     run_dir = Path(out) / str(problem.number)
@@ -193,26 +194,11 @@ def solve(problem: Problem, settings: SuiteSettings, out: Path, *, quiet: bool =
               "seconds": time.perf_counter() - started, "settings": settings.record()}
     if refit:  # the model before its refit, for the refit's effect
         result["validated_perplexity"] = pautomac_perplexity(log_solution, judged.log_probability(test), test)
-    tuning = run_dir / VALIDATED_FOLDER / TUNING_FILE if refit else run_dir / TUNING_FILE
-    if tuning.is_file():
-        result["tuned"] = tuned_choice(json.loads(tuning.read_text()))
+    tuned = tuned_choice_in(run_dir)
+    if tuned is not None:
+        result["tuned"] = tuned
     write_atomic(run_dir / RESULT_FILE, json_text(result) + "\n")
     return result
-
-
-def tuned_choice(tuning: dict) -> str:
-    """What ``--tune`` chose, from its ``tuning.json``: the settings its trial changed ("the
-    given settings" when it kept them).
-
-    >>> given = {"model": {"hidden_size": 256, "dropout": 0.3}, "training": {"lr": 0.01}}
-    >>> wider = {"model": {"hidden_size": 512, "dropout": 0.3}, "training": {"lr": 0.01}}
-    >>> tuned_choice({"chosen": 1, "trials": [given, wider]}), tuned_choice({"chosen": 0, "trials": [given, wider]})
-    ('hidden_size 512', 'the given settings')
-    """
-    given, chosen = tuning["trials"][0], tuning["trials"][tuning["chosen"]]
-    changed = [f"{key} {value}" for part in ("model", "training")
-               for key, value in chosen[part].items() if given[part].get(key) != value]
-    return ", ".join(changed) or "the given settings"
 
 
 def _read(problem: Problem) -> tuple[list, list, Automaton, np.ndarray]:

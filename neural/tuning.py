@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from automimic_io import write_atomic
-from neural.checkpoint import TRIALS_FOLDER, TUNING_FILE
+from neural.checkpoint import TRIALS_FOLDER, TUNING_FILE, VALIDATED_FOLDER
 from neural.config import TrainConfig
 from neural.model import RNNConfig
 
@@ -108,3 +108,27 @@ def write_tuning(run_dir: Path, trials: Sequence[Trial]) -> None:
     chosen = trials.index(min(tried, key=lambda t: t.val_bits))
     record = {"chosen": chosen, "trials": [t.to_dict() for t in trials]}
     write_atomic(run_dir / TUNING_FILE, json.dumps(record, indent=1) + "\n")
+
+
+def tuned_choice(tuning: dict) -> str:
+    """What ``--tune`` chose, from its ``tuning.json``: the settings its trial changed ("the
+    given settings" when it kept them).
+
+    >>> given = {"model": {"hidden_size": 256, "dropout": 0.3}, "training": {"lr": 0.01}}
+    >>> wider = {"model": {"hidden_size": 512, "dropout": 0.3}, "training": {"lr": 0.01}}
+    >>> tuned_choice({"chosen": 1, "trials": [given, wider]}), tuned_choice({"chosen": 0, "trials": [given, wider]})
+    ('hidden_size 512', 'the given settings')
+    """
+    given, chosen = tuning["trials"][0], tuning["trials"][tuning["chosen"]]
+    changed = [f"{key} {value}" for part in ("model", "training")
+               for key, value in chosen[part].items() if given[part].get(key) != value]
+    return ", ".join(changed) or "the given settings"
+
+
+def tuned_choice_in(run_dir: Path) -> str | None:
+    """What the tuned run in ``run_dir`` chose (see :func:`tuned_choice`; a refit run's tuning
+    is its validated run's), or None when the run was not tuned."""
+    for path in (run_dir / TUNING_FILE, run_dir / VALIDATED_FOLDER / TUNING_FILE):
+        if path.is_file():
+            return tuned_choice(json.loads(path.read_text()))
+    return None

@@ -334,6 +334,7 @@ def _stream_config(args: argparse.Namespace, config, length: int, leader: bool):
 
 def _print_summary(model, out: Path, val_strings: list) -> None:
     import neural
+    from neural.tuning import tuned_choice_in
 
     history = model.history  # an ensemble's: its first model's
     best = history.get("best_epoch", -1)
@@ -349,7 +350,9 @@ def _print_summary(model, out: Path, val_strings: list) -> None:
             trained += (f"validation of their average {val:.4f} bits/symbol (the first alone: "
                         f"{history['val_bits'][best]:.4f}, in its best epoch {best + 1})")
     again = f"; then refit on all strings for {len(refit)} epochs" if refit else ""
-    print(f"{trained}{again}; model saved in {out}")
+    tuned = tuned_choice_in(out)
+    chose = "" if tuned is None else f"; tune chose {tuned} (tuning.json has every trial)"
+    print(f"{trained}{chose}{again}; model saved in {out}")
     baseline = history.get("unigram_bits")
     if baseline is not None and not val < baseline:
         print(f"automimic: warning: the validation loss ({val:.4f} bits/symbol) is no better than "

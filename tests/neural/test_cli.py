@@ -77,6 +77,20 @@ def test_an_ensemble_run_reports_the_validation_loss_of_its_average(tmp_path, ca
     assert f"trained 2 models of 2 epochs; validation of their average {own:.4f} bits/symbol (the first alone: " in out
 
 
+def test_a_tuned_run_says_what_tune_chose(tmp_path, capsys):
+    import json
+
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("ab\naab\nb\n\nabb\n" * 20)
+    assert main(["train", "--data", str(corpus), "--out", str(tmp_path / "run"), *FAST, "--tune", "600"]) == 0
+    out = capsys.readouterr().out
+    record = json.loads((tmp_path / "run" / "tuning.json").read_text())
+    given, chosen = record["trials"][0], record["trials"][record["chosen"]]
+    changed = [f"{key} {value}" for part in ("model", "training") for key, value in chosen[part].items()
+               if given[part][key] != value]
+    assert f"; tune chose {', '.join(changed) or 'the given settings'} (tuning.json has every trial)" in out
+
+
 def test_force_and_resume_remove_what_killed_writes_left(tmp_path):
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("ab\naab\nb\n" * 10)
