@@ -65,21 +65,22 @@ def tune(
     *,
     budget_seconds: float,
     run_dir: Path | None,
-    score: Callable[[object], float] | None = None,
+    score: Callable[[object], float],
 ) -> tuple[object, list[Trial]]:
     """Fit the settings of ``grid`` in order (``fit(model, training, folder)`` returns a model)
     until ``budget_seconds`` have passed; a trial that has started is finished. Returns the model
-    of the lowest validation loss, ``score(model)`` (default: the best of its
-    ``history["val_bits"]``), and every trial.
+    of the lowest validation loss, ``score(model)`` (``neural.validation_bits``, in training),
+    and every trial.
 
     Examples
     --------
     >>> class Fake:
-    ...     def __init__(self, bits): self.history = {"val_bits": [bits]}
+    ...     def __init__(self, bits): self.bits = bits
     >>> grid = candidates(RNNConfig(hidden_size=8), TrainConfig())
-    >>> best, trials = tune(lambda m, t, d: Fake(1 / m.hidden_size), grid, budget_seconds=60, run_dir=None)
-    >>> best.history["val_bits"], len(trials)
-    ([0.0625], 6)
+    >>> best, trials = tune(lambda m, t, d: Fake(1 / m.hidden_size), grid, budget_seconds=60, run_dir=None,
+    ...                     score=lambda fake: fake.bits)
+    >>> best.bits, len(trials)
+    (0.0625, 6)
     """
     started = time.perf_counter()
     trials: list[Trial] = []
@@ -91,7 +92,7 @@ def tune(
         trial_started = time.perf_counter()
         folder = None if run_dir is None else run_dir / TRIALS_FOLDER / str(i)
         fitted = fit(model, training, folder)
-        bits = score(fitted) if score is not None else min(fitted.history.get("val_bits") or [math.inf])
+        bits = score(fitted)
         trials.append(Trial(model, training, bits, time.perf_counter() - trial_started))
         if bits < best_bits:
             best, best_bits = fitted, bits
@@ -116,8 +117,9 @@ def tuned_choice(tuning: dict) -> str:
 
     >>> given = {"model": {"hidden_size": 256, "dropout": 0.3}, "training": {"lr": 0.01}}
     >>> wider = {"model": {"hidden_size": 512, "dropout": 0.3}, "training": {"lr": 0.01}}
-    >>> tuned_choice({"chosen": 1, "trials": [given, wider]}), tuned_choice({"chosen": 0, "trials": [given, wider]})
-    ('hidden_size 512', 'the given settings')
+    >>> longer = {"model": {"hidden_size": 256, "dropout": 0.5}, "training": {"lr": 0.01, "epochs": 120}}
+    >>> [tuned_choice({"chosen": k, "trials": [given, wider, longer]}) for k in (0, 1, 2)]
+    ['the given settings', 'hidden_size 512', 'dropout 0.5, epochs 120']
     """
     given, chosen = tuning["trials"][0], tuning["trials"][tuning["chosen"]]
     changed = [f"{key} {value}" for part in ("model", "training")
