@@ -73,6 +73,8 @@ OPTIONS = (
                              "is kept (0: off)"),
     Option(TRAINING, "ema", "decay per step of a moving average of the weights, which is validated and "
                             "saved (0: off)"),
+    Option(TRAINING, "refit_head", "after training, fit the output layer again with dropout off; kept where "
+                                   "it lowers the validation loss", switch=True),
     Option(TRAINING, "refit", "then train again on the training and validation strings together, for the "
                               "epochs validation chose; that model is kept", switch=True),
 )

@@ -88,6 +88,11 @@ def learning_curve_figure(history: dict, entropy: float, sample_floor: float | N
     for key, label in (("train_bits", "training"), ("val_bits", "validation")):
         if history.get(key):
             axes.plot(epochs, history[key], marker="o", label=label)
+    fitted = fitted_val_bits(history)
+    if fitted is not None:
+        kept = history.get("best_epoch", len(epochs) - 1) + 1  # the epoch whose model was fitted
+        axes.plot([kept], [fitted], marker="*", markersize=12, linestyle="none",
+                  label=f"validation, output layer fitted again {fitted:.4f}")
     if math.isfinite(entropy):
         axes.axhline(entropy, color="black", linestyle="--", label=f"entropy rate {entropy:.4f}")
     if sample_floor is not None:
@@ -97,6 +102,17 @@ def learning_curve_figure(history: dict, entropy: float, sample_floor: float | N
     axes.xaxis.get_major_locator().set_params(integer=True)
     axes.legend()
     return page.svg(figure)
+
+
+def fitted_val_bits(history: dict) -> float | None:
+    """The validation loss of the model once its output layer was fitted again after training
+    (``refit_head`` in its history, :mod:`neural.head`), or None where it was not.
+
+    >>> fitted_val_bits({"refit_head": {"rounds": 2, "val_bits_after": 1.5}}), fitted_val_bits({})
+    (1.5, None)
+    """
+    record = history.get("refit_head") or {}
+    return record.get("val_bits_after") if record.get("rounds") else None
 
 
 def position_figure(per_position: dict, labels: dict[str, str]) -> Markup:
@@ -189,7 +205,7 @@ def learning_note(comparison: Comparison) -> str:
         return text
     text += (f" Dotted: the truth's own bits per symbol on the validation strings, "
              f"{number(floor)}: the floor for that finite sample.")
-    lowest = min(comparison.history["val_bits"])
+    lowest = min([*comparison.history["val_bits"], fitted_val_bits(comparison.history) or math.inf])
     if lowest < entropy:
         easier = " easier than average for the truth too" if floor < entropy else ""
         text += (f" The validation loss ({number(lowest)}) dips below the entropy rate: the "

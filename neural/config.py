@@ -44,6 +44,8 @@ class TrainConfig:
     refit: bool = False  # after training, train again from the same seed on the training and
     # validation strings together, for the epochs validation chose on the same schedule; that
     # model is returned (run folders validated/ and refit/)
+    refit_head: bool = True  # after training, fit the output layer again with dropout off, on the
+    # training strings' hidden vectors (neural.head); kept where it lowers the validation loss
     schedule_epochs: int | None = None  # the epochs the cosine schedule spans; None: the epochs
     # trained (a refit trains fewer epochs of the validated run's schedule)
 

@@ -20,7 +20,7 @@ import torch
 from automimic_io import write_atomic
 from neural.checkpoint import HISTORY_FILE, MODEL_FILE, CheckpointError, save_checkpoint
 from neural.model import RNNConfig
-from neural.trained import Samples, TrainedModel, beam_complete, sample_strings
+from neural.trained import HEAD_RECORD, Samples, TrainedModel, beam_complete, sample_strings
 from neural.vocab import Symbols, Vocabulary
 
 # Recurrent state of an ensemble: one state per member.
@@ -196,6 +196,9 @@ def validation_bits(model: TrainedModel | Ensemble, val_strings: Sequence[Symbol
             return math.inf
         symbols = sum(len(string) + 1 for string in val_strings)
         return float(-model.log_probability(val_strings).sum() / math.log(2) / symbols)
+    head = model.history.get(HEAD_RECORD)
+    if head and head.get("rounds"):  # the output layer fitted again after training
+        return float(head["val_bits_after"])
     val_bits, kept = model.history.get("val_bits") or [], model.history.get("best_epoch")
     if kept is not None and 0 <= kept < len(val_bits):
         return float(val_bits[kept])

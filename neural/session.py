@@ -34,7 +34,7 @@ from neural.data import Batches, Corpus, unigram_bits
 from neural.distributed import Context
 from neural.model import RNNConfig, RNNLanguageModel, State, map_state
 from neural.progress import Progress
-from neural.trained import TrainedModel
+from neural.trained import HEAD_RECORD, TrainedModel
 from neural.vocab import Vocabulary
 
 RUN_DIR_FILES = (TRAINING_FILE, MODEL_FILE, HISTORY_FILE)
@@ -207,6 +207,8 @@ def _restore(session: Session, checkpoint: dict[str, Any]) -> None:
         session.optimizer.load_state_dict(checkpoint["optimizer"])
         session.progress = Progress.from_dict(checkpoint["progress"])
         session.history = {key: list(checkpoint["history"][key]) for key in HISTORY_KEYS}
+        if HEAD_RECORD in checkpoint["history"]:
+            session.history[HEAD_RECORD] = dict(checkpoint["history"][HEAD_RECORD])
         session.best_state = dict(checkpoint["best_state_dict"])
         if session.average is not None:
             session.average.load_state_dict(checkpoint["average_state_dict"])

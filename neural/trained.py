@@ -28,6 +28,7 @@ from neural.model import RNNConfig, RNNLanguageModel, State, select_rows
 from neural.vocab import Symbols, Vocabulary
 
 MAX_ROWS = 2000  # strings per forward pass (and per sampling batch)
+HEAD_RECORD = "refit_head"  # the history's record of the output layer's second fit (neural.head)
 GRADIENT_WORK = 5000 * 128**2  # pairs (t, k) × state size²: a few s on one CPU core
 # Floats of hidden vectors per layer and forward pass (tokens × hidden size): the gate
 # activations of an LSTM (4×) then stay near 16 MiB; larger arrays cost page faults.
@@ -114,7 +115,7 @@ class TrainedModel:
         refit = self.history.get("refit_train_bits")
         again = f", then refit on all strings for {len(refit)} epochs" if refit else ""
         return (f"trained {len(val)} epoch{'s' if len(val) > 1 else ''}, best epoch {best + 1}: "
-                f"validation {val[best]:.4f} bits/symbol{again}")
+                f"validation {val[best]:.4f} bits/symbol{fitted_note(self.history)}{again}")
 
     def _repr_html_(self) -> str:
         """The summary and the configuration as a table, for Jupyter."""
@@ -429,6 +430,20 @@ def _weights_problem(model: nn.Module, state_dict: dict[str, Any]) -> str:
         if shape != tuple(tensor.shape):
             return f"{name} has shape {shape}, expected {tuple(tensor.shape)}"
     return ""
+
+
+def fitted_note(history: dict[str, Any]) -> str:
+    """What a model's history says of its output layer's second fit, for a summary line.
+
+    Examples
+    --------
+    >>> fitted_note({HEAD_RECORD: {"rounds": 3, "val_bits_before": 1.5, "val_bits_after": 1.25}})
+    ', 1.2500 with its output layer fitted again'
+    >>> fitted_note({HEAD_RECORD: {"rounds": 0, "val_bits_before": 1.5, "val_bits_after": 1.5}}), fitted_note({})
+    ('', '')
+    """
+    record = history.get(HEAD_RECORD) or {}
+    return f", {record['val_bits_after']:.4f} with its output layer fitted again" if record.get("rounds") else ""
 
 
 def sample_strings(model, n: int, *, alpha: float, max_length: int,

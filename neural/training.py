@@ -27,17 +27,19 @@ from neural.checkpoint import (
     VALIDATED_FOLDER,
     CheckpointError,
     load_checkpoint,
+    save_checkpoint,
 )
 from neural.config import TrainConfig
 from neural.data import Corpus
 from neural.display import Bar, progress_bar
 from neural.distributed import Context, Interrupt, interrupt_flag
 from neural.ensemble import Ensemble, save_chosen, validation_bits
+from neural.head import fit_head, fit_head_rounds
 from neural.model import RNNConfig, map_state
 from neural.precision import autocast, check_precision
 from neural.progress import LN2, Progress
 from neural.session import Session, best_model, save_training, start_session
-from neural.trained import TrainedModel
+from neural.trained import HEAD_RECORD, TrainedModel
 from neural.tuning import candidates, tune
 from neural.vocab import CorpusError, Symbols, Vocabulary
 
@@ -164,7 +166,9 @@ def refit(
     """Train ``validated`` again from its seed (an ensemble's member k: ``seed + k``) on
     ``strings``, for the epochs its validation chose, along the same learning-rate schedule of
     ``schedule_epochs`` epochs; the model keeps the validated history (what chose it), with the
-    refit's training loss as ``refit_train_bits``. A run folder that exists is resumed.
+    refit's training loss as ``refit_train_bits``. Where validation kept an output layer fitted
+    again (:mod:`neural.head`), the refit's is fitted for as many rounds. A run folder that exists
+    is resumed.
 
     Examples
     --------
@@ -187,7 +191,17 @@ def refit(
                      max_tokens=None, patience=None, refit=False, ensemble=1, tune=0.0)
     model = _train_one(strings, None, validated.alphabet, validated.config, config, seed=seed, device=device,
                        run_dir=run_dir, quiet=quiet, resume=run_dir is not None and run_dir.exists())
-    model.history = {**validated.history, "refit_train_bits": model.history["train_bits"]}
+    own = model.history
+    head = validated.history.get(HEAD_RECORD)
+    if head and head.get("rounds"):  # the output layer's fit, as many rounds as validation chose
+        fit = fit_head_rounds(model.model, Corpus.encode(model.vocabulary, strings), head["rounds"],
+                              eos=model.vocabulary.eos, seed=seed)
+        with torch.no_grad():
+            model.model.head.weight.copy_(fit.weight)
+            model.model.head.bias.copy_(fit.bias)
+        if run_dir is not None:  # the refit folder's model: its own history, and the fit
+            save_checkpoint(run_dir / MODEL_FILE, {**model.payload(), "history": {**own, HEAD_RECORD: fit.record}})
+    model.history = {**validated.history, "refit_train_bits": own["train_bits"]}
     return model
 
 
@@ -246,6 +260,8 @@ def _train_one(
                 while not session.progress.finished:
                     _run_epoch(session, bar, interrupted)
                     _end_epoch(session, bar)
+                if _refits_head(session):
+                    _refit_head(session, train_data, val_data, bar, interrupted)
         return best_model(session)
     finally:
         context.close()
@@ -375,6 +391,36 @@ def _end_epoch(session: Session, bar: Bar) -> None:
         bar.message(f"{progress.stop_reason}: {kept} {progress.best:.4f} bits/symbol "
                     f"at epoch {progress.best_epoch + 1}")
     save_training(session, save_model=improved or progress.finished)
+
+
+def _refits_head(session: Session) -> bool:
+    """Whether the output layer is still to be fitted again: asked for, validation strings to keep
+    it honest, whole strings (not one stream), and not done before this run was resumed."""
+    config = session.train_config
+    return (config.refit_head and session.batches.has_validation and config.bptt is None
+            and HEAD_RECORD not in session.history)
+
+
+def _refit_head(session: Session, train: Corpus, val: Corpus, bar: Bar, interrupted: Interrupt) -> None:
+    """Fit the kept model's output layer again with dropout off (:func:`neural.head.fit_head`),
+    record the fit in the history and write the checkpoints; on a signal stop unrecorded (a
+    resumed run fits it again) and raise TrainingInterrupted."""
+    bar.message("fitting the output layer again, dropout off …")
+    kept = best_model(session).model
+    fit = fit_head(kept, train, val, eos=session.vocabulary.eos, min_delta=session.train_config.min_delta,
+                   seed=session.seed, interrupted=lambda: session.context.any(interrupted.is_set()))
+    if session.context.any(interrupted.is_set()):
+        raise TrainingInterrupted(session.run_dir, interrupted.signum or signal.SIGINT)
+    record = fit.record
+    if record["rounds"]:
+        session.best_state = {**session.best_state, "head.weight": fit.weight, "head.bias": fit.bias}
+        bar.message(f"output layer fitted again: val {record['val_bits_before']:.4f} → {record['val_bits_after']:.4f} "
+                    f"bits/symbol ({record['rounds']} rounds of L-BFGS on {record['tokens']:,} tokens)")
+    else:
+        bar.message(f"output layer kept: fitting it again did not lower the validation loss "
+                    f"({record['val_bits_before']:.4f} bits/symbol)")
+    session.history[HEAD_RECORD] = record
+    save_training(session, save_model=True)
 
 
 def _diverged(session: Session, what: str) -> str:

@@ -334,21 +334,27 @@ def _stream_config(args: argparse.Namespace, config, length: int, leader: bool):
 
 def _print_summary(model, out: Path, val_strings: list) -> None:
     import neural
+    from neural.trained import fitted_note
     from neural.tuning import tuned_choice_in
 
     history = model.history  # an ensemble's: its first model's
     best = history.get("best_epoch", -1)
     val = history["val_bits"][best] if history.get("val_bits") else math.nan
     refit = history.get("refit_train_bits")
-    trained = f"trained {len(history['train_bits'])} epochs; best epoch {best + 1}: validation {val:.4f} bits/symbol"
+    fitted = fitted_note(history)  # an ensemble's: its first model's
+    trained = (f"trained {len(history['train_bits'])} epochs; best epoch {best + 1}: validation {val:.4f} "
+               f"bits/symbol{fitted}")
     if isinstance(model, neural.Ensemble):
         trained = f"trained {len(model.members)} models of {len(history['train_bits'])} epochs; "
         if refit:  # trained on the validation strings too: only the first's validated run is judged
-            trained += f"the first's best epoch {best + 1}: validation {val:.4f} bits/symbol"
+            trained += f"the first's best epoch {best + 1}: validation {val:.4f} bits/symbol{fitted}"
+            val = neural.validation_bits(model.members[0], None)
         else:
             val = neural.validation_bits(model, val_strings)
             trained += (f"validation of their average {val:.4f} bits/symbol (the first alone: "
-                        f"{history['val_bits'][best]:.4f}, in its best epoch {best + 1})")
+                        f"{history['val_bits'][best]:.4f}, in its best epoch {best + 1}{fitted})")
+    else:
+        val = neural.validation_bits(model, None)  # the kept epoch's, or its output layer's fitted again
     again = f"; then refit on all strings for {len(refit)} epochs" if refit else ""
     tuned = tuned_choice_in(out)
     chose = "" if tuned is None else f"; tune chose {tuned} (tuning.json has every trial)"

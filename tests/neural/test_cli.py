@@ -92,6 +92,23 @@ def test_a_tuned_run_says_what_tune_chose(tmp_path, capsys):
     assert f"; tune chose {chose} (tuning.json has every trial); model saved in " in out
 
 
+def test_train_says_what_fitting_the_output_layer_again_did_and_no_refit_head_skips_it(tmp_path, capsys):
+    import json
+
+    import neural
+
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("ab\naab\nb\n\nabb\n" * 20)
+    assert main(["train", "--data", str(corpus), "--out", str(tmp_path / "run"), *FAST]) == 0
+    record = json.loads((tmp_path / "run" / "history.json").read_text())["refit_head"]
+    assert record["rounds"] > 0  # two epochs of a tiny model leave the output layer far from its best
+    assert f", {record['val_bits_after']:.4f} with its output layer fitted again" in capsys.readouterr().out
+    assert neural.load(tmp_path / "run").history["refit_head"] == record
+    assert main(["train", "--data", str(corpus), "--out", str(tmp_path / "plain"), *FAST, "--no-refit-head"]) == 0
+    assert "output layer" not in capsys.readouterr().out
+    assert "refit_head" not in json.loads((tmp_path / "plain" / "history.json").read_text())
+
+
 def test_force_and_resume_remove_what_killed_writes_left(tmp_path):
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("ab\naab\nb\n" * 10)
