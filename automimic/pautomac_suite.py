@@ -175,7 +175,7 @@ def solve(problem: Problem, settings: SuiteSettings, out: Path, *, quiet: bool =
     started = time.perf_counter()
     run_dir = Path(out) / str(problem.number)
     run_dir.mkdir(parents=True, exist_ok=True)
-    strings, test, truth, log_solution = _read(problem)
+    strings, test, truth, log_solution = read_problem(problem)
     seeds = stage_seeds(settings.seed)
     train, val = holdout(strings, settings.val_fraction, seeds["val"])
     baseline, info = fit_baseline(truth, train, val)
@@ -201,7 +201,7 @@ def solve(problem: Problem, settings: SuiteSettings, out: Path, *, quiet: bool =
     return result
 
 
-def _read(problem: Problem) -> tuple[list, list, Automaton, np.ndarray]:
+def read_problem(problem: Problem) -> tuple[list, list, Automaton, np.ndarray]:
     """The training strings, the test strings, the true automaton and the log probabilities
     of the solution file."""
     from automata import pautomac

@@ -19,7 +19,8 @@ from pathlib import Path
 def val_bits(out: Path, result: dict) -> float:
     """The validation bits/symbol of one problem's kept model in the run folder ``out``.
 
-    An ensemble's is the one recorded (its own loss). A network's is read at the epoch it kept,
+    An ensemble's is the one recorded (its own loss). A network's is its output layer's fitted
+    again after training where it was (``refit_head`` in its history), else read at the epoch it kept,
     from ``out/N/history.json``: runs written before 2026-11-27 recorded the lowest loss of all
     epochs, which can lie up to ``min_delta`` below the kept epoch's. Without that file, the
     recorded one.
@@ -28,6 +29,9 @@ def val_bits(out: Path, result: dict) -> float:
     ensemble = json.loads((out / "results.json").read_text())["settings"]["training"].get("ensemble", 1) > 1
     if history_file.is_file() and not ensemble:
         history = json.loads(history_file.read_text())
+        head = history.get("refit_head") or {}
+        if head.get("rounds"):  # its output layer fitted again after training (neural.head)
+            return float(head["val_bits_after"])
         kept = history.get("best_epoch", history.get("progress", {}).get("best_epoch"))
         if kept is not None and 0 <= kept < len(history.get("val_bits", [])):
             return float(history["val_bits"][kept])

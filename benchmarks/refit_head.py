@@ -1,0 +1,92 @@
+"""The output layer fitted again with dropout off (``--refit-head``), on the saved models of a run
+of ``automimic pautomac`` trained without it: validation and test, before and after.
+
+For each problem of ``RUN`` whose model is one network (``RUN/N/model.pt``), holds out the same
+validation strings as the run did (its seed and fraction), fits the output layer with
+:func:`neural.head.fit_head` as training now does, and scores the test strings. Writes
+``OUT/results.json`` in the format of ``automimic pautomac`` (the true and n-gram perplexities
+copied from the run; ``val_bits`` and ``model_perplexity`` the fitted model's, with
+``val_bits_before`` and ``model_perplexity_before``), after each problem: a second call goes on
+where the first stopped. ``check_pautomac.py OUT`` checks the issue's targets on it.
+
+    .venv/bin/python benchmarks/refit_head.py ../shared/data/pautomac runs/pautomac --out runs/pautomac-head
+    .venv/bin/python benchmarks/check_pautomac.py runs/pautomac-head
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import torch  # noqa: E402
+from validation_bits import val_bits  # noqa: E402
+
+import neural  # noqa: E402
+from automata.pautomac import pautomac_perplexity  # noqa: E402
+from automimic.pautomac_suite import find_problems, holdout, read_problem  # noqa: E402
+from automimic.pipeline import stage_seeds  # noqa: E402
+from automimic_io import write_atomic  # noqa: E402
+from automimic_io.jsontext import json_text  # noqa: E402
+from neural.data import Corpus  # noqa: E402
+from neural.head import fit_head  # noqa: E402
+
+
+def refit_one(data: Path, run: Path, result: dict, settings: dict) -> dict:
+    """One problem's result with its model's output layer fitted again."""
+    started = time.perf_counter()
+    problem = find_problems(data, [result["problem"]])[0]
+    strings, test, _, log_solution = read_problem(problem)
+    train, val = holdout(strings, settings["val_fraction"], stage_seeds(settings["seed"])["val"])
+    model = neural.load(run / str(problem.number))
+    vocabulary = model.vocabulary
+    fit = fit_head(model.model, Corpus.encode(vocabulary, train), Corpus.encode(vocabulary, val), eos=vocabulary.eos,
+                   min_delta=settings["training"]["min_delta"], seed=stage_seeds(settings["seed"])["model"])
+    before = result["model_perplexity"]
+    with torch.no_grad():
+        model.model.head.weight.copy_(fit.weight)
+        model.model.head.bias.copy_(fit.bias)
+    after = pautomac_perplexity(log_solution, model.log_probability(test), test)
+    true = result["true_perplexity"]
+    return {**result, "val_bits_before": val_bits(run, result), "val_bits": fit.record["val_bits_after"],
+            "rounds": fit.record["rounds"], "fitted_tokens": fit.record["tokens"],
+            "model_perplexity_before": before, "model_perplexity": after, "model_ratio": after / true,
+            "seconds": time.perf_counter() - started}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data", type=Path, help="the PAutomaC folder the run read")
+    parser.add_argument("run", type=Path, help="an --out folder of automimic pautomac")
+    parser.add_argument("--out", type=Path, required=True, help="where results.json goes")
+    args = parser.parse_args(argv)
+    if not (args.run / "results.json").is_file():
+        parser.error(f"{args.run}: no results.json (not an automimic pautomac --out folder)")
+    record = json.loads((args.run / "results.json").read_text())
+    settings = record["settings"]
+    if settings["training"].get("ensemble", 1) > 1:
+        parser.error(f"{args.run}: an ensemble run (this script fits one network's output layer)")
+    done_file = args.out / "results.json"
+    done = json.loads(done_file.read_text())["problems"] if done_file.is_file() else []
+    finished = {r["problem"] for r in done}
+    torch.set_num_threads(1)
+    for result in sorted(record["problems"], key=lambda r: r["problem"]):
+        if result["problem"] in finished:
+            continue
+        fitted = refit_one(args.data, args.run, result, settings)
+        done.append(fitted)
+        args.out.mkdir(parents=True, exist_ok=True)
+        write_atomic(done_file, json_text({**record, "problems": done}, indent=1) + "\n")
+        print(f"{fitted['problem']:>3d}  val {fitted['val_bits_before']:.4f} → {fitted['val_bits']:.4f} "
+              f"({fitted['rounds']:>2d} rounds)  RNN/true {result['model_ratio']:.4f} → {fitted['model_ratio']:.4f}  "
+              f"n-gram/true {result['baseline_ratio']:.4f}  {fitted['seconds']:4.0f} s", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
