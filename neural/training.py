@@ -407,8 +407,10 @@ def _refit_head(session: Session, train: Corpus, val: Corpus, bar: Bar, interrup
     resumed run fits it again) and raise TrainingInterrupted."""
     bar.message("fitting the output layer again, dropout off …")
     kept = best_model(session).model
+    # each process fits alone (no collective call a round, which processes stopping at different
+    # rounds would leave unanswered); rank 0's is saved
     fit = fit_head(kept, train, val, eos=session.vocabulary.eos, min_delta=session.train_config.min_delta,
-                   seed=session.seed, interrupted=lambda: session.context.any(interrupted.is_set()))
+                   seed=session.seed, interrupted=interrupted.is_set)
     if session.context.any(interrupted.is_set()):
         raise TrainingInterrupted(session.run_dir, interrupted.signum or signal.SIGINT)
     record = fit.record

@@ -159,6 +159,7 @@ def test_ddp_with_two_gloo_processes(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     model = neural.load(tmp_path / "run")
     assert len(model.history["val_bits"]) == 2
+    assert "refit_head" in model.history  # each process fitted its output layer again, rank 0's saved
     assert np.allclose(model.next_symbol_distribution([()]).sum(), 1)
 
 
