@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+TIE = 5e-5  # a change of RNN/true smaller than this is counted as none
 sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
@@ -85,7 +87,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{fitted['problem']:>3d}  val {fitted['val_bits_before']:.4f} → {fitted['val_bits']:.4f} "
               f"({fitted['rounds']:>2d} rounds)  RNN/true {result['model_ratio']:.4f} → {fitted['model_ratio']:.4f}  "
               f"n-gram/true {result['baseline_ratio']:.4f}  {fitted['seconds']:4.0f} s", flush=True)
+    print(summary(done))
     return 0
+
+
+def summary(done: list[dict]) -> str:
+    """What the fit did over every problem in ``done``."""
+    before = [r["model_perplexity_before"] / r["true_perplexity"] for r in done]
+    after = [r["model_ratio"] for r in done]
+    lower = sum(1 for r in done if r["rounds"])
+    gain = statistics.mean(r["val_bits_before"] - r["val_bits"] for r in done)
+    better = sum(1 for b, a in zip(before, after, strict=True) if a < b - TIE)
+    worse = sum(1 for b, a in zip(before, after, strict=True) if a > b + TIE)
+    return (f"{len(done)} problems: validation lower on {lower} (by {gain:.4f} bits/symbol on average over all); "
+            f"RNN/true lower on {better}, higher on {worse} (by over {TIE:g}); median {statistics.median(before):.4f} "
+            f"→ {statistics.median(after):.4f}; the fits took {sum(r['seconds'] for r in done):,.0f} s")
 
 
 if __name__ == "__main__":
