@@ -172,7 +172,8 @@ def _resumed_configs(
 ) -> tuple[RNNConfig, TrainConfig]:
     try:
         saved_model = RNNConfig(**checkpoint["model_config"])
-        saved_train = TrainConfig(**checkpoint["train_config"])
+        # a run saved before the output layer's second fit existed resumes without it
+        saved_train = TrainConfig(**{"refit_head": False, **checkpoint["train_config"]})
     except (TypeError, ValueError) as err:
         raise CheckpointError(f"corrupt checkpoint: bad configuration ({err})") from None
     for given, saved in ((model_config, saved_model), (train_config, saved_train)):

@@ -94,6 +94,19 @@ def test_an_interrupted_fit_is_done_again_on_resume(tmp_path, chain_corpus, monk
     np.testing.assert_array_equal(finished.log_probability(val), straight.log_probability(val))
 
 
+def test_a_run_saved_before_the_fit_existed_resumes_without_it(tmp_path, chain_corpus):
+    train, val, alphabet = _data(chain_corpus)
+    config = TrainConfig(**{**QUICK.__dict__, "epochs": 1})
+    neural.train(train, val, alphabet, DROPPED, config, seed=0, quiet=True, run_dir=tmp_path)
+    saved = torch.load(tmp_path / "training.pt", weights_only=False)
+    old = {**saved, "progress": {**saved["progress"], "finished": False},
+           "train_config": {k: v for k, v in {**saved["train_config"], "epochs": 2}.items() if k != "refit_head"}}
+    old["history"] = {k: v for k, v in old["history"].items() if k != "refit_head"}
+    torch.save(old, tmp_path / "training.pt")
+    resumed = neural.train(train, val, alphabet, seed=0, quiet=True, run_dir=tmp_path, resume=True)
+    assert len(resumed.history["val_bits"]) == 2 and "refit_head" not in resumed.history
+
+
 def test_a_refit_fits_its_output_layer_for_the_rounds_validation_chose(tmp_path, chain_corpus, monkeypatch):
     train, val, alphabet = _data(chain_corpus)
     rounds, original = [], neural.training.fit_head_rounds
