@@ -33,9 +33,11 @@ OUTPUT_FILES = ("automaton.yaml", "automaton.svg", "automaton.dot", TEST_FILE, R
                 "metrics.json", "inspect.json", "report.html")
 TRAINING_FILES = RUN_FILES  # what `automimic train` writes into a run folder
 # run's own defaults, for its 3-minute budget on 2 CPU cores: on abe_markov (10.5 M tokens in 40
-# epochs) 12 M tokens took 239 s of CPU at hidden 128, and hidden 256 costs about 2.5× as much per token
+# epochs) 12 M tokens took 239 s of CPU at hidden 128, and hidden 256 costs about 2.5× as much per
+# token; the output layer's second fit (neural.head) took 20-40 s more on the examples of long
+# strings (benchmarks/README.md, "automimic run on every shipped example")
 RUN_MODEL_DEFAULTS = {"hidden_size": 128}
-RUN_TRAINING_DEFAULTS = {"max_tokens": 6_000_000}
+RUN_TRAINING_DEFAULTS = {"max_tokens": 6_000_000, "refit_head": False}
 
 
 @dataclass(frozen=True)
@@ -264,9 +266,9 @@ def run_fields(options: RunOptions) -> tuple[dict, dict]:
     and :data:`RUN_TRAINING_DEFAULTS`.
 
     >>> run_fields(RunOptions(training={"epochs": 3}))
-    ({'hidden_size': 128}, {'max_tokens': 6000000, 'epochs': 3})
+    ({'hidden_size': 128}, {'max_tokens': 6000000, 'refit_head': False, 'epochs': 3})
     >>> run_fields(RunOptions(model={"hidden_size": 8}, training={"max_tokens": None}))
-    ({'hidden_size': 8}, {'max_tokens': None})
+    ({'hidden_size': 8}, {'max_tokens': None, 'refit_head': False})
     """
     return {**RUN_MODEL_DEFAULTS, **options.model}, {**RUN_TRAINING_DEFAULTS, **options.training}
 

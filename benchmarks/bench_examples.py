@@ -39,10 +39,11 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_example(name: str, out: Path, force: bool) -> tuple[float, float]:
-    """(wall, CPU) seconds of one ``automimic run`` of the example ``name`` into ``out``."""
+def run_example(name: str, out: Path, force: bool, options: list[str]) -> tuple[float, float]:
+    """(wall, CPU) seconds of one ``automimic run`` of the example ``name`` into ``out``, with
+    ``options`` added to the command."""
     command = [sys.executable, "-m", "automimic", "run", str(example_path(name)), "--out", str(out),
-               "--quiet", *(["--force"] if force else [])]
+               "--quiet", *(["--force"] if force else []), *options]
     environment = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
     cpu, started = children_cpu(), time.perf_counter()
     subprocess.run(command, check=True, cwd=ROOT, env=environment, stdout=subprocess.DEVNULL)
@@ -54,6 +55,8 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "examples")
     parser.add_argument("--examples", default=",".join(example_names()))
     parser.add_argument("--force", action="store_true", help="train again where a run is finished")
+    parser.add_argument("--run-option", action="append", default=[], metavar="OPTION",
+                        help="an option added to every `automimic run` (repeatable), e.g. --run-option=--refit-head")
     args = parser.parse_args()
     unknown = set(args.examples.split(",")) - set(example_names())
     if unknown:
@@ -65,7 +68,7 @@ def main() -> int:
     for name in args.examples.split(","):
         folder = args.out / name
         done = (folder / "metrics.json").exists() and not args.force
-        wall, cpu = run_example(name, folder, args.force)
+        wall, cpu = run_example(name, folder, args.force, args.run_option)
         metrics = json.loads((folder / "metrics.json").read_text())
         model, baseline = metrics["metrics"], metrics["baseline"]
         kl, baseline_kl = model["kl_bits_per_symbol"], baseline["kl_bits_per_symbol"]

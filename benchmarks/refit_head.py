@@ -7,7 +7,8 @@ validation strings as the run did (its seed and fraction), fits the output layer
 ``OUT/results.json`` in the format of ``automimic pautomac`` (the true and n-gram perplexities
 copied from the run; ``val_bits`` and ``model_perplexity`` the fitted model's, with
 ``val_bits_before`` and ``model_perplexity_before``), after each problem: a second call goes on
-where the first stopped. ``check_pautomac.py OUT`` checks the issue's targets on it.
+where the first stopped. Prints a line per problem in ``OUT`` (validation and test before and
+after) and what the fit did over them all. ``check_pautomac.py OUT`` checks the issue's targets.
 
     .venv/bin/python benchmarks/refit_head.py ../shared/data/pautomac runs/pautomac --out runs/pautomac-head
     .venv/bin/python benchmarks/check_pautomac.py runs/pautomac-head
@@ -27,7 +28,6 @@ TIE = 5e-5  # a change of RNN/true smaller than this is counted as none
 sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
-from validation_bits import val_bits  # noqa: E402
 
 import neural  # noqa: E402
 from automata.pautomac import pautomac_perplexity  # noqa: E402
@@ -55,7 +55,7 @@ def refit_one(data: Path, run: Path, result: dict, settings: dict) -> dict:
         model.model.head.bias.copy_(fit.bias)
     after = pautomac_perplexity(log_solution, model.log_probability(test), test)
     true = result["true_perplexity"]
-    return {**result, "val_bits_before": val_bits(run, result), "val_bits": fit.record["val_bits_after"],
+    return {**result, "val_bits_before": fit.record["val_bits_before"], "val_bits": fit.record["val_bits_after"],
             "rounds": fit.record["rounds"], "fitted_tokens": fit.record["tokens"],
             "model_perplexity_before": before, "model_perplexity": after, "model_ratio": after / true,
             "seconds": time.perf_counter() - started}
@@ -84,11 +84,20 @@ def main(argv: list[str] | None = None) -> int:
         done.append(fitted)
         args.out.mkdir(parents=True, exist_ok=True)
         write_atomic(done_file, json_text({**record, "problems": done}, indent=1) + "\n")
-        print(f"{fitted['problem']:>3d}  val {fitted['val_bits_before']:.4f} → {fitted['val_bits']:.4f} "
-              f"({fitted['rounds']:>2d} rounds)  RNN/true {result['model_ratio']:.4f} → {fitted['model_ratio']:.4f}  "
-              f"n-gram/true {result['baseline_ratio']:.4f}  {fitted['seconds']:4.0f} s", flush=True)
-    print(summary(done))
+        print(f"problem {fitted['problem']} done", file=sys.stderr, flush=True)
+    for fitted in sorted(done, key=lambda r: r["problem"]):
+        print(row(fitted))
+    if len(done) > 1:
+        print(summary(done))
     return 0
+
+
+def row(fitted: dict) -> str:
+    """One problem's line: validation and test before and after the fit."""
+    before = fitted["model_perplexity_before"] / fitted["true_perplexity"]
+    return (f"{fitted['problem']:>3d}  val {fitted['val_bits_before']:.4f} → {fitted['val_bits']:.4f} "
+            f"({fitted['rounds']:>2d} rounds)  RNN/true {before:.4f} → {fitted['model_ratio']:.4f}  "
+            f"n-gram/true {fitted['baseline_ratio']:.4f}  {fitted['seconds']:4.0f} s")
 
 
 def summary(done: list[dict]) -> str:
