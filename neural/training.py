@@ -255,7 +255,10 @@ def _train_one(
             )
             check_precision(session.train_config.precision, context.device, session.model_config)
             with interrupt_flag() as interrupted, progress_bar(quiet or context.rank > 0) as bar:
-                if resume and (session.progress.epoch or session.progress.step):
+                if resume and session.progress.finished and _refits_head(session):
+                    bar.message(f"the epochs had finished ({session.progress.stop_reason}); "
+                                "the output layer is still to be fitted again")
+                elif resume and (session.progress.epoch or session.progress.step):
                     bar.message(session.progress.resumed())
                 while not session.progress.finished:
                     _run_epoch(session, bar, interrupted)

@@ -70,7 +70,7 @@ def test_too_many_strings_are_fitted_on_a_seeded_sample(chain_corpus, monkeypatc
     assert first == again
 
 
-def test_an_interrupted_fit_is_done_again_on_resume(tmp_path, chain_corpus, monkeypatch):
+def test_an_interrupted_fit_is_done_again_on_resume(tmp_path, chain_corpus, monkeypatch, capsys):
     train, val, alphabet = _data(chain_corpus)
     straight = neural.train(train, val, alphabet, DROPPED, QUICK, seed=0, quiet=True)
     original = neural.training.fit_head
@@ -84,7 +84,9 @@ def test_an_interrupted_fit_is_done_again_on_resume(tmp_path, chain_corpus, monk
         neural.train(train, val, alphabet, DROPPED, QUICK, seed=0, quiet=True, run_dir=tmp_path)
     monkeypatch.undo()
     assert "refit_head" not in json.loads((tmp_path / "history.json").read_text())
-    resumed = neural.train(train, val, alphabet, DROPPED, QUICK, seed=0, quiet=True, run_dir=tmp_path, resume=True)
+    capsys.readouterr()
+    resumed = neural.train(train, val, alphabet, DROPPED, QUICK, seed=0, quiet=False, run_dir=tmp_path, resume=True)
+    assert "the epochs had finished (finished 2 epochs)" in capsys.readouterr().err  # not "nothing to resume"
     assert resumed.history["refit_head"] == straight.history["refit_head"]
     np.testing.assert_array_equal(resumed.log_probability(val), straight.log_probability(val))
     calls = []
