@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from .data import Corpus
 from .model import RNNLanguageModel
 from .progress import LN2
-from .trained import MAX_ACTIVATIONS, length_groups
+from .trained import MAX_ACTIVATIONS, inputs_by_length
 
 MAX_CELLS = 1 << 28  # hidden-vector and logit floats the fit holds (1 GiB); beyond, a sample of strings
 ITERATIONS = 1  # L-BFGS iterations a round (the validation loss is read after each round)
@@ -54,23 +54,17 @@ def head_data(model: RNNLanguageModel, corpus: Corpus, eos: int,
     >>> tuple(hidden.shape), targets.tolist()
     ((5, 4), [1, 2, 0, 1, 2])
     """
-    rows = np.arange(len(corpus)) if rows is None else rows
     device = model.head.weight.device
     was_training = model.training
     model.eval()
     hidden, targets = [], []
     try:
         max_tokens = max(1, MAX_ACTIVATIONS // model.config.hidden_size)
-        for group in length_groups(corpus.lengths[rows], max_tokens=max_tokens):
-            group = rows[group]
-            length = int(corpus.lengths[group[0]])
-            inputs = np.full((len(group), length + 1), eos)
-            inputs[:, 1:] = corpus.rows(group, length)
-            predicted = np.roll(inputs, -1, axis=1)  # x1..xn, then $
+        for _, inputs in inputs_by_length(corpus, eos, device, max_tokens=max_tokens, rows=rows):
             with torch.inference_mode():
-                h, _ = model.hidden(torch.from_numpy(inputs).to(device))  # (B, n+1, H)
+                h, _ = model.hidden(inputs)  # (B, n+1, H)
             hidden.append(h.reshape(-1, h.shape[-1]).float())
-            targets.append(torch.from_numpy(predicted.reshape(-1)).to(device))
+            targets.append(inputs.roll(-1, dims=1).reshape(-1))  # x1..xn, then $
     finally:
         model.train(was_training)
     return torch.cat(hidden), torch.cat(targets)

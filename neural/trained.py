@@ -217,11 +217,7 @@ class TrainedModel:
         """Groups of equal-length strings and their inputs ``$ x1..xn`` (B, n+1), on the device."""
         if max_tokens is None:  # activations of about MAX_ACTIVATIONS floats a layer
             max_tokens = max(1, MAX_ACTIVATIONS // self.config.hidden_size)
-        for group in length_groups(corpus.lengths, max_tokens=max_tokens):
-            length = int(corpus.lengths[group[0]])
-            inputs = np.full((len(group), length + 1), self.vocabulary.eos)
-            inputs[:, 1:] = corpus.rows(group, length)
-            yield group, torch.from_numpy(inputs).to(self.device)
+        yield from inputs_by_length(corpus, self.vocabulary.eos, self.device, max_tokens=max_tokens)
 
     # --------------------------------------------------------------------------------- sampling
 
@@ -546,6 +542,26 @@ def _after_prefix(model, prefix: Symbols) -> tuple[torch.Tensor, State]:
     """The next-symbol log-probabilities (1, V) after ``$ prefix``, and the state there."""
     inputs = torch.from_numpy(np.append(model.vocabulary.eos, model.vocabulary.encode(prefix)))
     return model.step(inputs.unsqueeze(0), None)
+
+
+def inputs_by_length(corpus: Corpus, eos: int, device: torch.device, *, max_tokens: int,
+                     rows: np.ndarray | None = None) -> Iterator[tuple[np.ndarray, torch.Tensor]]:
+    """Groups of equal-length strings among ``rows`` (default all) of ``corpus`` (see
+    :func:`length_groups`) and their inputs ``$ x1..xn`` (B, n+1) on ``device``.
+
+    Examples
+    --------
+    >>> corpus = Corpus(np.array([0, 1, 1]), np.array([2, 1]))
+    >>> [(g.tolist(), x.tolist()) for g, x in inputs_by_length(corpus, 2, torch.device("cpu"), max_tokens=10)]
+    [([1], [[2, 1]]), ([0], [[2, 0, 1]])]
+    """
+    rows = np.arange(len(corpus)) if rows is None else rows
+    for group in length_groups(corpus.lengths[rows], max_tokens=max_tokens):
+        group = rows[group]
+        length = int(corpus.lengths[group[0]])
+        inputs = np.full((len(group), length + 1), eos)
+        inputs[:, 1:] = corpus.rows(group, length)
+        yield group, torch.from_numpy(inputs).to(device)
 
 
 def length_groups(lengths: np.ndarray, *, max_tokens: int, max_rows: int = MAX_ROWS) -> Iterator[np.ndarray]:
