@@ -50,9 +50,7 @@ def refit_one(data: Path, run: Path, result: dict, settings: dict) -> dict:
     fit = fit_head(model.model, Corpus.encode(vocabulary, train), Corpus.encode(vocabulary, val), eos=vocabulary.eos,
                    min_delta=settings["training"]["min_delta"], seed=stage_seeds(settings["seed"])["model"])
     before = result["model_perplexity"]
-    with torch.no_grad():
-        model.model.head.weight.copy_(fit.weight)
-        model.model.head.bias.copy_(fit.bias)
+    fit.copy_into(model.model)
     after = pautomac_perplexity(log_solution, model.log_probability(test), test)
     true = result["true_perplexity"]
     return {**result, "val_bits_before": fit.record["val_bits_before"], "val_bits": fit.record["val_bits_after"],

@@ -40,6 +40,12 @@ class HeadFit:
     bias: torch.Tensor  # (V,)
     record: dict[str, Any]
 
+    def copy_into(self, model: RNNLanguageModel) -> None:
+        """Put the fitted layer into ``model`` (in place)."""
+        with torch.no_grad():
+            model.head.weight.copy_(self.weight)
+            model.head.bias.copy_(self.bias)
+
 
 def head_data(model: RNNLanguageModel, corpus: Corpus, eos: int,
               rows: np.ndarray | None = None) -> tuple[torch.Tensor, torch.Tensor]:

@@ -196,9 +196,7 @@ def refit(
     if head and head.get("rounds"):  # the output layer's fit, as many rounds as validation chose
         fit = fit_head_rounds(model.model, Corpus.encode(model.vocabulary, strings), head["rounds"],
                               eos=model.vocabulary.eos, seed=seed)
-        with torch.no_grad():
-            model.model.head.weight.copy_(fit.weight)
-            model.model.head.bias.copy_(fit.bias)
+        fit.copy_into(model.model)
         if run_dir is not None:  # the refit folder's model: its own history, and the fit
             save_checkpoint(run_dir / MODEL_FILE, {**model.payload(), "history": {**own, HEAD_RECORD: fit.record}})
     model.history = {**validated.history, "refit_train_bits": own["train_bits"]}
