@@ -20,7 +20,7 @@ import torch
 from automimic_io import write_atomic
 from neural.checkpoint import HISTORY_FILE, MODEL_FILE, CheckpointError, save_checkpoint
 from neural.model import RNNConfig
-from neural.trained import HEAD_RECORD, Samples, TrainedModel, beam_complete, sample_strings
+from neural.trained import HEAD_RECORD, Samples, TrainedModel, beam_complete, beam_continue, sample_strings
 from neural.vocab import Symbols, Vocabulary
 
 # Recurrent state of an ensemble: one state per member.
@@ -46,6 +46,8 @@ class Ensemble:
         alphabets = {m.alphabet for m in members}
         if len(alphabets) > 1:
             raise ValueError(f"the members of an ensemble must share one alphabet, got {sorted(alphabets)}")
+        if len({m.stream for m in members}) > 1:
+            raise ValueError("the members of an ensemble must all be models of strings, or all of one text")
         self.members = list(members)
 
     def __repr__(self) -> str:
@@ -71,6 +73,11 @@ class Ensemble:
         kept epochs."""
         best = [validation_bits(m, None) if m.history.get("val_bits") else math.nan for m in self.members]
         return {**self.members[0].history, "member_best_val_bits": best}
+
+    @property
+    def stream(self) -> bool:
+        """True for models of one text (truncated BPTT), which never end a string."""
+        return self.members[0].stream
 
     @property
     def data_sha256(self) -> str:
@@ -109,7 +116,9 @@ class Ensemble:
         strings = list(strings)
         result = np.empty(len(strings))
         for i, rows in enumerate(self.prefix_distributions(strings)):
-            targets = np.append(self.vocabulary.encode(strings[i]), self.vocabulary.eos)
+            targets = self.vocabulary.encode(strings[i])
+            if not self.stream:  # a model of one text gives the probability the text begins so
+                targets = np.append(targets, self.vocabulary.eos)
             result[i] = np.log(rows[np.arange(len(targets)), targets]).sum()
         return result
 
@@ -135,6 +144,8 @@ class Ensemble:
         self, prefix: Symbols, k: int = 5, *, beam_width: int | None = None, max_length: int = 100
     ) -> list[tuple[tuple[str, ...], float]]:
         """The ``k`` most probable completions of ``prefix`` (see :meth:`TrainedModel.complete`)."""
+        if self.stream:
+            return beam_continue(self, prefix, k, length=max_length)
         return beam_complete(self, prefix, k, beam_width=beam_width, max_length=max_length)
 
     # -------------------------------------------------------------------------------- save/load

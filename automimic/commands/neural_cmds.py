@@ -342,10 +342,13 @@ def _print_summary(model, out: Path, val_strings: list) -> None:
     val = history["val_bits"][best] if history.get("val_bits") else math.nan
     refit = history.get("refit_train_bits")
     fitted = fitted_note(history)  # an ensemble's: its first model's
-    trained = (f"trained {len(history['train_bits'])} epochs; best epoch {best + 1}: validation {val:.4f} "
+    epochs = len(history["train_bits"])
+    trained = (f"trained {epochs} epoch{'s' * (epochs != 1)}; best epoch {best + 1}: validation {val:.4f} "
                f"bits/symbol{fitted}")
     if isinstance(model, neural.Ensemble):
-        trained = f"trained {len(model.members)} models of {len(history['train_bits'])} epochs; "
+        epochs = sorted({len(member.history["train_bits"]) for member in model.members})  # trials may differ
+        span = f"{epochs[0]}" if len(epochs) == 1 else f"{epochs[0]} to {epochs[-1]}"
+        trained = f"trained {len(model.members)} models of {span} epoch{'s' * (epochs[-1] != 1)}; "
         if refit:  # trained on the validation strings too: only the first's validated run is judged
             trained += f"the first's best epoch {best + 1}: validation {val:.4f} bits/symbol{fitted}"
             val = neural.validation_bits(model.members[0], None)

@@ -305,3 +305,26 @@ def test_a_model_of_one_text_does_not_pretend_the_text_has_an_end(tmp_path, caps
     assert "the 2 most probable next 20 characters" in captured.err
     lines = captured.out.strip().splitlines()
     assert len(lines) == 2 and all(len(ast.literal_eval(line.split(None, 1)[1])) == 24 for line in lines)
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["strings", "one text"])
+def test_an_ensemble_run_answers_score_complete_and_generate_as_its_average(tmp_path, capsys, stream):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("ab\naab\nb\nabb\n" * 20)
+    options = ["--chars", "--bptt", "8"] if stream else []
+    out = tmp_path / "run"
+    assert main(["train", "--data", str(corpus), "--out", str(out), *FAST, *options, "--ensemble", "2"]) == 0
+    model = neural.load(out)
+    assert isinstance(model, neural.Ensemble) and model.stream is stream
+    capsys.readouterr()
+    assert main(["score", str(out), "ab", "--json"]) == 0
+    log2 = json.loads(capsys.readouterr().out)[0]["log2_probability"]
+    assert log2 == pytest.approx(float(model.log_probability([("a", "b")])[0]) / np.log(2), rel=1e-9)
+    members = [m.prefix_distributions([("a", "b")])[0] for m in model.members]
+    targets = [*model.vocabulary.encode(("a", "b"))]
+    targets += [] if stream else [model.vocabulary.eos]  # one text: the probability the text begins "ab"
+    expected = np.log(np.mean(members, axis=0)[np.arange(len(targets)), targets]).sum() / np.log(2)
+    assert log2 == pytest.approx(expected, rel=1e-9)
+    assert main(["complete", str(out), "a", "-k", "2"]) == 0
+    assert main(["generate", str(out), "-n", "3", "--seed", "1"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) >= 3
