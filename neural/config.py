@@ -38,7 +38,8 @@ class TrainConfig:
     ensemble: int = 1  # K > 1: K models trained with seeds seed, seed+1, ...; the model is the
     # average of their next-symbol distributions (run folders members/0 ... members/K-1)
     tune: float = 0.0  # seconds: > 0 tries a small grid of settings around these (trials/0, …)
-    # within that time and keeps the one of the lowest validation loss (tuning.json says which)
+    # within that time and keeps the one of the lowest validation loss, or the average of the
+    # trials that lower it together (tuning.json says which)
     ema: float = 0.0  # decay per step of an exponential moving average of the weights (0: off);
     # validation, early stopping and the saved model then use the averaged weights
     refit: bool = False  # after training, train again from the same seed on the training and

@@ -176,6 +176,20 @@ def save_chosen(model: TrainedModel | Ensemble, run_dir: Path) -> None:
 
 
 
+def average(models: Sequence[TrainedModel | Ensemble]) -> Ensemble:
+    """The ensemble of every network of ``models`` (an ensemble's members one by one, so
+    models of K members each weigh alike).
+
+    Examples
+    --------
+    >>> a, b, c = (TrainedModel.untrained("ab", RNNConfig(hidden_size=4), seed=s) for s in range(3))
+    >>> [m is n for m, n in zip(average([a, Ensemble([b, c])]).members, (a, b, c))]
+    [True, True, True]
+    """
+    return Ensemble([network for model in models
+                     for network in (model.members if isinstance(model, Ensemble) else [model])])
+
+
 def one_network(model: TrainedModel | Ensemble) -> TrainedModel:
     """The network to look inside: ``model`` itself, or the first member of an ensemble.
 

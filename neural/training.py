@@ -23,6 +23,7 @@ from neural.checkpoint import (
     MODEL_FILE,
     REFIT_FOLDER,
     TRAINING_FILE,
+    TRIALS_FOLDER,
     TUNING_FILE,
     VALIDATED_FOLDER,
     CheckpointError,
@@ -33,14 +34,14 @@ from neural.config import TrainConfig
 from neural.data import Corpus
 from neural.display import Bar, progress_bar
 from neural.distributed import Context, Interrupt, interrupt_flag
-from neural.ensemble import Ensemble, save_chosen, validation_bits
+from neural.ensemble import Ensemble, average, save_chosen, validation_bits
 from neural.head import fit_head, fit_head_rounds
 from neural.model import RNNConfig, map_state
 from neural.precision import autocast, check_precision
 from neural.progress import LN2, Progress
 from neural.session import Session, best_model, save_training, start_session
 from neural.trained import HEAD_RECORD, TrainedModel
-from neural.tuning import candidates, tune
+from neural.tuning import Tuned, candidates, tune
 from neural.vocab import CorpusError, Symbols, Vocabulary
 
 
@@ -110,12 +111,23 @@ def train(
         if not val_strings:
             raise CorpusError("a refit needs validation strings: they choose its epochs")
         validated_dir = run_path and run_path / VALIDATED_FOLDER
-        validated = train(train_strings, val_strings, alphabet, model_config, replace(train_config, refit=False),
-                          seed=seed, device=device, run_dir=validated_dir, quiet=quiet,
-                          resume=resume or (validated_dir is not None and validated_dir.exists()))
-        model = refit(validated, [*train_strings, *val_strings], train_config,
-                      schedule_epochs=_planned_epochs(train_strings, alphabet, train_config),
-                      seed=seed, device=device, run_dir=run_path and run_path / REFIT_FOLDER, quiet=quiet)
+        resume_validated = resume or (validated_dir is not None and validated_dir.exists())
+        validated = replace(train_config, refit=False)
+        if train_config.tune > 0:  # each trial the tuned model is made of, with its settings
+            tuned = _tune(train_strings, val_strings, alphabet, model_config, validated, seed=seed,
+                          device=device, run_dir=validated_dir, quiet=quiet, resume=resume_validated)
+            chosen = [(model, tuned.trials[k].training) for k, model in zip(tuned.chosen, tuned.members, strict=True)]
+        else:
+            chosen = [(train(train_strings, val_strings, alphabet, model_config, validated, seed=seed,
+                             device=device, run_dir=validated_dir, quiet=quiet, resume=resume_validated),
+                       train_config)]
+        refits = [
+            refit(model, [*train_strings, *val_strings], config,
+                  schedule_epochs=_planned_epochs(train_strings, alphabet, config), seed=seed, device=device,
+                  run_dir=run_path and _refit_folder(run_path, k, len(chosen)), quiet=quiet)
+            for k, (model, config) in enumerate(chosen)
+        ]
+        model = refits[0] if len(refits) == 1 else average(refits)
         if run_path is not None:
             save_chosen(model, run_path)
         return model
@@ -124,16 +136,8 @@ def train(
         raise CheckpointError(f"{run_path} holds a tuned run (tuning.json): resume it with the same --tune and "
                               "settings, or replace it (--force)")
     if train_config is not None and train_config.tune > 0:
-        def fit(model: RNNConfig, training: TrainConfig, folder: Path | None):
-            return train(train_strings, val_strings, alphabet, model, training, seed=seed, device=device,
-                         run_dir=folder, quiet=quiet, resume=resume or (folder is not None and folder.exists()))
-
-        grid = candidates(model_config or RNNConfig(), train_config)
-        best, _ = tune(fit, grid, budget_seconds=train_config.tune, run_dir=run_path,
-                       score=lambda fitted: validation_bits(fitted, val_strings))
-        if run_path is not None:
-            save_chosen(best, run_path)
-        return best
+        return _tune(train_strings, val_strings, alphabet, model_config, train_config, seed=seed, device=device,
+                     run_dir=run_path, quiet=quiet, resume=resume).model
     size = _ensemble_size(train_config, run_path, resume)
     if size == 1:
         return _train_one(train_strings, val_strings, alphabet, model_config, train_config,
@@ -207,6 +211,39 @@ def _planned_epochs(strings: Sequence[Symbols], alphabet: Sequence[str], config:
     """The epochs a run on ``strings`` trains (see :meth:`TrainConfig.planned_epochs`)."""
     corpus = Corpus.encode(Vocabulary(tuple(alphabet)), strings, "training")
     return config.planned_epochs(corpus.tokens_per_epoch)
+
+
+def _tune(
+    train_strings: Sequence[Symbols],
+    val_strings: Sequence[Symbols] | None,
+    alphabet: Sequence[str],
+    model_config: RNNConfig | None,
+    train_config: TrainConfig,
+    *,
+    seed: int,
+    device: str,
+    run_dir: Path | None,
+    quiet: bool,
+    resume: bool,
+) -> Tuned:
+    """Train the grid around the given settings (see :mod:`neural.tuning`); the model is the
+    trial of the lowest validation loss, or the average of the trials that lower it together."""
+    def fit(model: RNNConfig, training: TrainConfig, folder: Path | None):
+        return train(train_strings, val_strings, alphabet, model, training, seed=seed, device=device,
+                     run_dir=folder, quiet=quiet, resume=resume or (folder is not None and folder.exists()))
+
+    tuned = tune(fit, candidates(model_config or RNNConfig(), train_config), budget_seconds=train_config.tune,
+                 run_dir=run_dir, score=lambda fitted: validation_bits(fitted, val_strings), average=average,
+                 min_delta=train_config.min_delta)
+    if run_dir is not None:
+        save_chosen(tuned.model, run_dir)
+    return tuned
+
+
+def _refit_folder(run_dir: Path, k: int, count: int) -> Path:
+    """Where the refit of the k-th of ``count`` validated models trains: ``refit/``, or
+    ``refit/trials/k`` for each trial of a tuned average."""
+    return run_dir / REFIT_FOLDER if count == 1 else run_dir / REFIT_FOLDER / TRIALS_FOLDER / str(k)
 
 
 def member_folder(run_dir: Path, k: int) -> Path:

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import NamedTuple
 
 from automimic_io import write_atomic
 from neural.checkpoint import TRIALS_FOLDER, TUNING_FILE, VALIDATED_FOLDER
@@ -59,6 +60,16 @@ def candidates(model: RNNConfig, training: TrainConfig) -> list[tuple[RNNConfig,
     return list(dict.fromkeys(variants))  # configs are frozen dataclasses: hashable
 
 
+class Tuned(NamedTuple):
+    """What :func:`tune` chose: the model, every trial, and the trials it is made of (one, or
+    several whose models it averages) with their models, in the order they were added."""
+
+    model: object
+    trials: list[Trial]
+    chosen: list[int]
+    members: list[object]
+
+
 def tune(
     fit: Callable[[RNNConfig, TrainConfig, Path | None], object],
     grid: Sequence[tuple[RNNConfig, TrainConfig]],
@@ -66,64 +77,95 @@ def tune(
     budget_seconds: float,
     run_dir: Path | None,
     score: Callable[[object], float],
-) -> tuple[object, list[Trial]]:
+    average: Callable[[list[object]], object] | None = None,
+    min_delta: float = 0.0,
+) -> Tuned:
     """Fit the settings of ``grid`` in order (``fit(model, training, folder)`` returns a model)
-    until ``budget_seconds`` have passed; a trial that has started is finished. Returns the model
-    of the lowest validation loss, ``score(model)`` (``neural.validation_bits``, in training),
-    and every trial.
+    until ``budget_seconds`` have passed; a trial that has started is finished. Keeps the model
+    of the lowest validation loss, ``score(model)`` (``neural.validation_bits``, in training).
+    With ``average`` (models → the average of their distributions), the other trials are then
+    offered to it, from the lowest loss up: each joins when the average's loss falls by more
+    than ``min_delta`` (greedy ensemble selection, Caruana et al. 2004), since models trained
+    with other settings err differently and their average is closer to the truth than each.
 
     Examples
     --------
     >>> class Fake:
     ...     def __init__(self, bits): self.bits = bits
     >>> grid = candidates(RNNConfig(hidden_size=8), TrainConfig())
-    >>> best, trials = tune(lambda m, t, d: Fake(1 / m.hidden_size), grid, budget_seconds=60, run_dir=None,
-    ...                     score=lambda fake: fake.bits)
-    >>> best.bits, len(trials)
-    (0.0625, 6)
+    >>> tuned = tune(lambda m, t, d: Fake(1 / m.hidden_size), grid, budget_seconds=60, run_dir=None,
+    ...              score=lambda fake: fake.bits)
+    >>> tuned.model.bits, len(tuned.trials), tuned.chosen
+    (0.0625, 6, [4])
+    >>> each_lowers = lambda fakes: Fake(min(f.bits for f in fakes) - 0.001 * (len(fakes) - 1))
+    >>> tune(lambda m, t, d: Fake(1 / m.hidden_size), grid, budget_seconds=60, run_dir=None,
+    ...      score=lambda fake: fake.bits, average=each_lowers).chosen  # from the lowest loss up
+    [4, 0, 2, 3, 5, 1]
+    >>> tune(lambda m, t, d: Fake(1 / m.hidden_size), grid, budget_seconds=60, run_dir=None,
+    ...      score=lambda fake: fake.bits, average=each_lowers, min_delta=0.005).chosen
+    [4]
     """
     started = time.perf_counter()
     trials: list[Trial] = []
-    best, best_bits = None, math.inf
+    models: dict[int, object] = {}
     for i, (model, training) in enumerate(grid):
         if trials and time.perf_counter() - started >= budget_seconds:
             trials.append(Trial(model, training))
             continue
         trial_started = time.perf_counter()
         folder = None if run_dir is None else run_dir / TRIALS_FOLDER / str(i)
-        fitted = fit(model, training, folder)
-        bits = score(fitted)
-        trials.append(Trial(model, training, bits, time.perf_counter() - trial_started))
-        if bits < best_bits:
-            best, best_bits = fitted, bits
-    if best is None:
+        models[i] = fit(model, training, folder)
+        trials.append(Trial(model, training, score(models[i]), time.perf_counter() - trial_started))
+    if not models:
         raise ValueError("tuning needs validation strings: no trial has a validation loss")
+    ranked = sorted(models, key=lambda i: trials[i].val_bits)  # stable: the earlier trial on a tie
+    if not math.isfinite(trials[ranked[0]].val_bits):
+        raise ValueError("tuning needs validation strings: no trial has a validation loss")
+    chosen, best, best_bits = [ranked[0]], models[ranked[0]], trials[ranked[0]].val_bits
+    for i in ranked[1:] if average is not None else ():
+        candidate = average([*(models[k] for k in chosen), models[i]])
+        bits = score(candidate)
+        if bits < best_bits - min_delta:
+            chosen, best, best_bits = [*chosen, i], candidate, bits
     if run_dir is not None:
-        write_tuning(run_dir, trials)
-    return best, trials
+        write_tuning(run_dir, trials, chosen, best_bits)
+    return Tuned(best, trials, chosen, [models[k] for k in chosen])
 
 
-def write_tuning(run_dir: Path, trials: Sequence[Trial]) -> None:
-    """Write ``tuning.json``: every trial, and the index of the chosen one."""
-    tried = [t for t in trials if t.val_bits is not None]
-    chosen = trials.index(min(tried, key=lambda t: t.val_bits))
-    record = {"chosen": chosen, "trials": [t.to_dict() for t in trials]}
+def write_tuning(run_dir: Path, trials: Sequence[Trial], chosen: Sequence[int], val_bits: float) -> None:
+    """Write ``tuning.json``: every trial, the index of the best (``chosen``), and where the
+    model averages several trials, which (``average``: indices, in the order they joined) and its
+    validation loss."""
+    record: dict = {"chosen": chosen[0], "trials": [t.to_dict() for t in trials]}
+    if len(chosen) > 1:
+        record["average"] = {"trials": list(chosen), "val_bits": val_bits}
     write_atomic(run_dir / TUNING_FILE, json.dumps(record, indent=1) + "\n")
 
 
 def tuned_choice(tuning: dict) -> str:
     """What ``--tune`` chose, from its ``tuning.json``: the settings its trial changed ("the
-    given settings" when it kept them).
+    given settings" when it kept them), or the average of several trials.
 
     >>> given = {"model": {"hidden_size": 256, "dropout": 0.3}, "training": {"lr": 0.01}}
     >>> wider = {"model": {"hidden_size": 512, "dropout": 0.3}, "training": {"lr": 0.01}}
     >>> longer = {"model": {"hidden_size": 256, "dropout": 0.5}, "training": {"lr": 0.01, "epochs": 120}}
     >>> [tuned_choice({"chosen": k, "trials": [given, wider, longer]}) for k in (0, 1, 2)]
     ['the given settings', 'hidden_size 512', 'dropout 0.5, epochs 120']
+    >>> tuned_choice({"chosen": 1, "trials": [given, wider, longer], "average": {"trials": [1, 0]}})
+    'the average of 2 trials (hidden_size 512; the given settings)'
     """
-    given, chosen = tuning["trials"][0], tuning["trials"][tuning["chosen"]]
+    trials = tuning["trials"]
+    chosen = tuning.get("average", {}).get("trials") or [tuning["chosen"]]
+    settings = [_changed(trials[0], trials[k]) for k in chosen]
+    if len(settings) == 1:
+        return settings[0]
+    return f"the average of {len(settings)} trials ({'; '.join(settings)})"
+
+
+def _changed(given: dict, trial: dict) -> str:
+    """The settings ``trial`` changed from ``given``, or "the given settings"."""
     changed = [f"{key} {value}" for part in ("model", "training")
-               for key, value in chosen[part].items() if given[part].get(key) != value]
+               for key, value in trial[part].items() if given[part].get(key) != value]
     return ", ".join(changed) or "the given settings"
 
 

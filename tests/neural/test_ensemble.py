@@ -1,5 +1,7 @@
 """Ensembles: the average of the members' distributions, a language model like any other."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -122,6 +124,72 @@ def test_tune_with_an_ensemble_scores_each_trial_by_the_ensembles_own_loss(tmp_p
     first_member = first["val_bits"][first["best_epoch"]]
     assert own != pytest.approx(first_member, rel=1e-6)  # what the trial was scored by before
     assert neural.validation_bits(model.members[0], strings[:6]) == first_member
+
+
+def _two_symbol_strings(n, seed=0):
+    """Strings of a and b whose next symbol depends on the last: enough for trials to differ."""
+    import random
+
+    rng, strings = random.Random(seed), []
+    for _ in range(n):
+        string = []
+        while rng.random() > 0.25:
+            string.append("a" if rng.random() < (0.7 if not string or string[-1] == "b" else 0.3) else "b")
+        strings.append(tuple(string))
+    return strings
+
+
+# four epochs at a high learning rate: the trials end in different places, and the average of
+# the best two is lower on validation than either (found by trying; the run is deterministic)
+AVERAGED = neural.TrainConfig(epochs=4, lr=0.1, batch_size=8, tune=600.0, refit_head=False)
+
+
+def test_tune_keeps_the_average_of_the_trials_that_lower_the_validation_loss_together(tmp_path):
+    import json
+
+    from neural.tuning import tuned_choice
+
+    strings = _two_symbol_strings(80)
+    train, val = strings[:60], strings[60:]
+    model = neural.train(train, val, "ab", RNNConfig(hidden_size=4), AVERAGED, seed=0, run_dir=tmp_path, quiet=True)
+    record = json.loads((tmp_path / "tuning.json").read_text())
+    bits = [t["val_bits"] for t in record["trials"]]
+    chosen = record["average"]["trials"]
+    assert chosen[0] == record["chosen"] == bits.index(min(bits)) and len(chosen) == 2
+    assert isinstance(model, Ensemble) and len(model.members) == 2
+    trials = [neural.load(tmp_path / "trials" / str(k)) for k in chosen]
+    mean = np.mean([[np.exp(t.log_probability([x])[0]) for x in STRINGS] for t in trials], axis=0)
+    # not the mean of whole-string probabilities: the mean of the next-symbol distributions
+    assert not np.allclose(np.exp(model.log_probability(STRINGS)), mean, rtol=1e-6)
+    for ours, *theirs in zip(model.prefix_distributions(STRINGS), *(t.prefix_distributions(STRINGS) for t in trials),
+                             strict=True):
+        np.testing.assert_allclose(ours, np.mean(theirs, axis=0), rtol=1e-12)
+    assert neural.validation_bits(model, val) == pytest.approx(record["average"]["val_bits"], rel=1e-12)
+    assert record["average"]["val_bits"] < min(bits) - AVERAGED.min_delta
+    assert tuned_choice(record).startswith("the average of 2 trials (")
+    np.testing.assert_allclose(neural.load(tmp_path).log_probability(STRINGS), model.log_probability(STRINGS))
+    again = neural.train(train, val, "ab", RNNConfig(hidden_size=4), AVERAGED, seed=0, run_dir=tmp_path,
+                         resume=True, quiet=True)
+    np.testing.assert_allclose(again.log_probability(STRINGS), model.log_probability(STRINGS))
+
+
+def test_a_tuned_average_is_refit_trial_by_trial_with_each_trials_settings(tmp_path):
+    import json
+
+    strings = _two_symbol_strings(80)
+    config = replace(AVERAGED, refit=True)
+    model = neural.train(strings[:60], strings[60:], "ab", RNNConfig(hidden_size=4), config, seed=0,
+                         run_dir=tmp_path, quiet=True)
+    record = json.loads((tmp_path / "validated" / "tuning.json").read_text())
+    chosen = record["average"]["trials"]
+    assert isinstance(model, Ensemble) and len(model.members) == len(chosen)
+    for k, (trial, member) in enumerate(zip(chosen, model.members, strict=True)):
+        validated = neural.load(tmp_path / "validated" / "trials" / str(trial))
+        assert member.config == validated.config  # the trial's own settings
+        assert len(member.history["refit_train_bits"]) == validated.history["best_epoch"] + 1
+        refitted = neural.load(tmp_path / "refit" / "trials" / str(k))
+        np.testing.assert_allclose(refitted.log_probability(STRINGS), member.log_probability(STRINGS))
+    np.testing.assert_allclose(neural.load(tmp_path).log_probability(STRINGS), model.log_probability(STRINGS))
 
 
 def test_tune_within_a_spent_budget_tries_only_the_given_settings(tmp_path):
