@@ -200,7 +200,7 @@ def run(path: Path, out: Path, options: RunOptions, *, force: bool = False, quie
                          resume=(out / "training.pt").exists() or (out / MEMBERS_FOLDER).exists())
     say(f"[5/7] comparing with the truth on {len(test)} test strings")
     comparison = compare_models(
-        truth, model, test, label=model_label(model.config),
+        truth, model, test, label=model_label(model),
         train=train, val=val, n_samples=options.n_samples, seed=seeds["samples"],
         history=model.history, config={"run": record, "seeds": seeds,
                                        "model": asdict(model.config)},
@@ -217,15 +217,27 @@ def run(path: Path, out: Path, options: RunOptions, *, force: bool = False, quie
     return comparison
 
 
-def model_label(config) -> str:
-    """A short name of an RNN for tables: cell (and nonlinearity), hidden size.
+def model_label(model) -> str:
+    """A short name of an RNN for tables: cell (and nonlinearity), hidden size; for an ensemble,
+    how many networks it averages and their kinds.
 
     >>> from types import SimpleNamespace as C
-    >>> model_label(C(cell="elman", nonlinearity="sigmoid", hidden_size=32))
+    >>> model_label(C(config=C(cell="elman", nonlinearity="sigmoid", hidden_size=32)))
     'RNN (elman sigmoid 32)'
+    >>> lstm = lambda size: C(config=C(cell="lstm", nonlinearity="tanh", hidden_size=size))
+    >>> model_label(C(members=[lstm(128), lstm(256), lstm(128)]))
+    'average of 3 RNNs (lstm 128, lstm 256)'
     """
+    members = getattr(model, "members", None)
+    if members is None:
+        return f"RNN ({_network_label(model.config)})"
+    kinds = dict.fromkeys(_network_label(member.config) for member in members)
+    return f"average of {len(members)} RNNs ({', '.join(kinds)})"
+
+
+def _network_label(config) -> str:
     cell = f"elman {config.nonlinearity}" if config.cell == "elman" else config.cell
-    return f"RNN ({cell} {config.hidden_size})"
+    return f"{cell} {config.hidden_size}"
 
 
 def _render(truth: am.Automaton, out: Path) -> str:

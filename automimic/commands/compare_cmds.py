@@ -127,7 +127,7 @@ def _compare_run(truth, run: Path, test, args: argparse.Namespace):
     same, sentence = trained_on(folder, Path(args.file))
     if same:
         _stderr(sentence)
-    return compare_models(truth, model, test, label=model_label(model.config), train=train,
+    return compare_models(truth, model, test, label=model_label(model), train=train,
                           val=val, n_samples=args.n_samples, seed=args.seed,
                           history=model.history, config=_config(args),
                           notices=() if same else (sentence,), progress=_stderr)

@@ -198,3 +198,15 @@ def test_compare_on_a_dfa_says_what_it_assumes_and_gives_a_verdict(capsys, tmp_p
     # abe_markov gives probability 0 to some of abe's strings: its KL is infinite, not undefined
     assert "(KL ∞ bits/symbol)" in document["verdict"]["text"]
     assert flat.index(document["verdict"]["text"]) < flat.index("KL bits/symbol")
+
+
+def test_run_and_compare_an_ensemble_name_it_as_the_average_it_is(capsys, tiny, tmp_path):
+    out = tmp_path / "run"
+    code, _, err = run(capsys, "run", tiny, "--out", out, *QUICK, "--ensemble", "2")
+    assert code == 0, err
+    labels = json.loads((out / "metrics.json").read_text())["labels"]
+    assert "average of 2 RNNs (lstm 8)" in json.dumps(labels)
+    assert "average of 2 RNNs (lstm 8)" in (out / "report.html").read_text()
+    code, stdout, err = run(capsys, "compare", tiny, out, "--n-test", "50", "--n-samples", "20")
+    assert code == 0, err
+    assert "average of 2 RNNs (lstm 8)" in stdout
