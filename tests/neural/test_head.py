@@ -7,6 +7,8 @@ import signal
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from conftest import ALPHABET
 
 import neural
@@ -125,3 +127,28 @@ def test_a_refit_fits_its_output_layer_for_the_rounds_validation_chose(tmp_path,
     np.testing.assert_array_equal(neural.load(tmp_path).log_probability(val), model.log_probability(val))
     as_trained = torch.load(tmp_path / "refit" / "training.pt", weights_only=False)["best_state_dict"]
     assert not torch.equal(as_trained["head.weight"], model.model.head.weight)  # the layer was fitted
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 2), max_size=6), min_size=1, max_size=12))
+def test_grouping_the_tokens_by_prefix_keeps_the_loss_of_every_token(strings):
+    from neural.head import head_data
+
+    torch.manual_seed(0)
+    model = RNNLanguageModel(RNNConfig(hidden_size=5), vocab_size=4).eval()  # symbols 0-2, then $ (3)
+    lengths = np.array([len(s) for s in strings])
+    codes = np.array([c for s in strings for c in s], dtype=np.int64)
+    tokens = head_data(model, Corpus(codes, lengths), eos=3)
+    prefixes = {tuple(s[:t]) for s in strings for t in range(len(s) + 1)}
+    assert len(tokens.hidden) == len(prefixes) and tokens.tokens == int(lengths.sum()) + len(strings)
+    nats = 0.0  # string by string, every token: the loss the grouping must equal
+    with torch.no_grad():
+        for s in strings:
+            inputs = torch.tensor([[3, *s]])
+            hidden, _ = model.hidden(inputs)
+            nats += torch.nn.functional.cross_entropy(model.head(hidden[0]), torch.tensor([*s, 3]),
+                                                      reduction="sum").item()
+    expected = nats / tokens.tokens / np.log(2)
+    assert tokens.bits(model.head.weight, model.head.bias) == pytest.approx(expected, rel=1e-5)
+    loss = tokens.loss(model.head.weight, model.head.bias).item()
+    assert loss / np.log(2) == pytest.approx(expected, rel=1e-5)
