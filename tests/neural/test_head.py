@@ -7,9 +7,9 @@ import signal
 import numpy as np
 import pytest
 import torch
+from conftest import ALPHABET
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from conftest import ALPHABET
 
 import neural
 import neural.head
