@@ -108,29 +108,8 @@ def train(
         raise CheckpointError(f"{run_path} holds a refit run ({VALIDATED_FOLDER}/): resume it with the same "
                               "--refit and settings, or replace it (--force)")
     if train_config is not None and train_config.refit:
-        if not val_strings:
-            raise CorpusError("a refit needs validation strings: they choose its epochs")
-        validated_dir = run_path and run_path / VALIDATED_FOLDER
-        resume_validated = resume or (validated_dir is not None and validated_dir.exists())
-        validated = replace(train_config, refit=False)
-        if train_config.tune > 0:  # each trial the tuned model is made of, with its settings
-            tuned = _tune(train_strings, val_strings, alphabet, model_config, validated, seed=seed,
-                          device=device, run_dir=validated_dir, quiet=quiet, resume=resume_validated)
-            chosen = [(model, tuned.trials[k].training) for k, model in zip(tuned.chosen, tuned.members, strict=True)]
-        else:
-            chosen = [(train(train_strings, val_strings, alphabet, model_config, validated, seed=seed,
-                             device=device, run_dir=validated_dir, quiet=quiet, resume=resume_validated),
-                       train_config)]
-        refits = [
-            refit(model, [*train_strings, *val_strings], config,
-                  schedule_epochs=_planned_epochs(train_strings, alphabet, config), seed=seed, device=device,
-                  run_dir=run_path and _refit_folder(run_path, k, len(chosen)), quiet=quiet)
-            for k, (model, config) in enumerate(chosen)
-        ]
-        model = refits[0] if len(refits) == 1 else average(refits)
-        if run_path is not None:
-            save_chosen(model, run_path)
-        return model
+        return _validated_then_refit(train_strings, val_strings, alphabet, model_config, train_config, seed=seed,
+                                     device=device, run_path=run_path, quiet=quiet, resume=resume)
     tuned = run_path is not None and (run_path / TUNING_FILE).exists()
     if resume and tuned and (train_config is None or train_config.tune == 0):
         raise CheckpointError(f"{run_path} holds a tuned run (tuning.json): resume it with the same --tune and "
@@ -211,6 +190,46 @@ def _planned_epochs(strings: Sequence[Symbols], alphabet: Sequence[str], config:
     """The epochs a run on ``strings`` trains (see :meth:`TrainConfig.planned_epochs`)."""
     corpus = Corpus.encode(Vocabulary(tuple(alphabet)), strings, "training")
     return config.planned_epochs(corpus.tokens_per_epoch)
+
+
+def _validated_then_refit(
+    train_strings: Sequence[Symbols],
+    val_strings: Sequence[Symbols] | None,
+    alphabet: Sequence[str],
+    model_config: RNNConfig | None,
+    train_config: TrainConfig,
+    *,
+    seed: int,
+    device: str,
+    run_path: Path | None,
+    quiet: bool,
+    resume: bool,
+) -> TrainedModel | Ensemble:
+    """``train`` with ``refit``: the validated run (``validated/``), then each model it chose
+    (one, or each trial of a tuned average) trained again on all strings with its own settings."""
+    if not val_strings:
+        raise CorpusError("a refit needs validation strings: they choose its epochs")
+    validated_dir = run_path and run_path / VALIDATED_FOLDER
+    resume_validated = resume or (validated_dir is not None and validated_dir.exists())
+    validated = replace(train_config, refit=False)
+    if train_config.tune > 0:
+        tuned = _tune(train_strings, val_strings, alphabet, model_config, validated, seed=seed,
+                      device=device, run_dir=validated_dir, quiet=quiet, resume=resume_validated)
+        chosen = [(model, tuned.trials[k].training) for k, model in zip(tuned.chosen, tuned.members, strict=True)]
+    else:
+        chosen = [(train(train_strings, val_strings, alphabet, model_config, validated, seed=seed,
+                         device=device, run_dir=validated_dir, quiet=quiet, resume=resume_validated),
+                   train_config)]
+    refits = [
+        refit(model, [*train_strings, *val_strings], config,
+              schedule_epochs=_planned_epochs(train_strings, alphabet, config), seed=seed, device=device,
+              run_dir=run_path and _refit_folder(run_path, k, len(chosen)), quiet=quiet)
+        for k, (model, config) in enumerate(chosen)
+    ]
+    model = refits[0] if len(refits) == 1 else average(refits)
+    if run_path is not None:
+        save_chosen(model, run_path)
+    return model
 
 
 def _tune(
