@@ -122,21 +122,25 @@ def tune(
     if not math.isfinite(trials[ranked[0]].val_bits):
         raise ValueError("tuning needs validation strings: no trial has a validation loss")
     chosen, best, best_bits = [ranked[0]], models[ranked[0]], trials[ranked[0]].val_bits
+    offered: list[dict] = []  # every average scored, kept or not
     for i in ranked[1:] if average is not None else ():
         candidate = average([*(models[k] for k in chosen), models[i]])
         bits = score(candidate)
+        offered.append({"trials": [*chosen, i], "val_bits": bits})
         if bits < best_bits - min_delta:
             chosen, best, best_bits = [*chosen, i], candidate, bits
     if run_dir is not None:
-        write_tuning(run_dir, trials, chosen, best_bits)
+        write_tuning(run_dir, trials, chosen, best_bits, offered)
     return Tuned(best, trials, chosen, [models[k] for k in chosen])
 
 
-def write_tuning(run_dir: Path, trials: Sequence[Trial], chosen: Sequence[int], val_bits: float) -> None:
-    """Write ``tuning.json``: every trial, the index of the best (``chosen``), and where the
-    model averages several trials, which (``average``: indices, in the order they joined) and its
+def write_tuning(run_dir: Path, trials: Sequence[Trial], chosen: Sequence[int], val_bits: float,
+                 offered: Sequence[dict] = ()) -> None:
+    """Write ``tuning.json``: every trial, the index of the best (``chosen``), the averages of
+    trials scored (``averages_tried``: their trials and validation loss), and where the model
+    averages several trials, which (``average``: indices, in the order they joined) and its
     validation loss."""
-    record: dict = {"chosen": chosen[0], "trials": [t.to_dict() for t in trials]}
+    record: dict = {"chosen": chosen[0], "trials": [t.to_dict() for t in trials], "averages_tried": list(offered)}
     if len(chosen) > 1:
         record["average"] = {"trials": list(chosen), "val_bits": val_bits}
     write_atomic(run_dir / TUNING_FILE, json.dumps(record, indent=1) + "\n")

@@ -166,6 +166,9 @@ def test_tune_keeps_the_average_of_the_trials_that_lower_the_validation_loss_tog
         np.testing.assert_allclose(ours, np.mean(theirs, axis=0), rtol=1e-12)
     assert neural.validation_bits(model, val) == pytest.approx(record["average"]["val_bits"], rel=1e-12)
     assert record["average"]["val_bits"] < min(bits) - AVERAGED.min_delta
+    tried = record["averages_tried"]  # every trial offered to the average, from the lowest loss up
+    assert [t["trials"][-1] for t in tried] == sorted(range(6), key=bits.__getitem__)[1:]
+    assert {"trials": chosen, "val_bits": record["average"]["val_bits"]} in tried
     assert tuned_choice(record).startswith("the average of 2 trials (")
     np.testing.assert_allclose(neural.load(tmp_path).log_probability(STRINGS), model.log_probability(STRINGS))
     again = neural.train(train, val, "ab", RNNConfig(hidden_size=4), AVERAGED, seed=0, run_dir=tmp_path,
