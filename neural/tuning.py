@@ -108,6 +108,7 @@ def tune(
     started = time.perf_counter()
     trials: list[Trial] = []
     models: dict[int, object] = {}
+    earlier = _recorded_seconds(run_dir, grid)
     for i, (model, training) in enumerate(grid):
         if trials and time.perf_counter() - started >= budget_seconds:
             trials.append(Trial(model, training))
@@ -115,7 +116,8 @@ def tune(
         trial_started = time.perf_counter()
         folder = None if run_dir is None else run_dir / TRIALS_FOLDER / str(i)
         models[i] = fit(model, training, folder)
-        trials.append(Trial(model, training, score(models[i]), time.perf_counter() - trial_started))
+        seconds = earlier.get(i, 0.0) + time.perf_counter() - trial_started
+        trials.append(Trial(model, training, score(models[i]), seconds))
     if not models:
         raise ValueError("tuning needs validation strings: no trial has a validation loss")
     ranked = sorted(models, key=lambda i: trials[i].val_bits)  # stable: the earlier trial on a tie
@@ -132,6 +134,19 @@ def tune(
     if run_dir is not None:
         write_tuning(run_dir, trials, chosen, best_bits, offered)
     return Tuned(best, trials, chosen, [models[k] for k in chosen])
+
+
+def _recorded_seconds(run_dir: Path | None, grid: Sequence[tuple[RNNConfig, TrainConfig]]) -> dict[int, float]:
+    """The seconds an earlier ``tuning.json`` in ``run_dir`` gives the trials of ``grid`` it
+    finished (the same settings at the same place): a run tuned again resumes them, and their
+    time is what they took then, not the moment it takes to load them."""
+    path = None if run_dir is None else run_dir / TUNING_FILE
+    if path is None or not path.is_file():
+        return {}
+    recorded = json.loads(path.read_text())["trials"]
+    return {i: float(trial["seconds"]) for i, (trial, (model, training)) in enumerate(zip(recorded, grid, strict=False))
+            if trial["val_bits"] is not None and trial["model"] == asdict(model)
+            and trial["training"] == asdict(training)}
 
 
 def write_tuning(run_dir: Path, trials: Sequence[Trial], chosen: Sequence[int], val_bits: float,

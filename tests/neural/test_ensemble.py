@@ -174,6 +174,10 @@ def test_tune_keeps_the_average_of_the_trials_that_lower_the_validation_loss_tog
     again = neural.train(train, val, "ab", RNNConfig(hidden_size=4), AVERAGED, seed=0, run_dir=tmp_path,
                          resume=True, quiet=True)
     np.testing.assert_allclose(again.log_probability(STRINGS), model.log_probability(STRINGS))
+    resumed = json.loads((tmp_path / "tuning.json").read_text())
+    assert resumed["average"] == record["average"]
+    for first, second in zip(record["trials"], resumed["trials"], strict=True):  # the time they took to train
+        assert first["seconds"] <= second["seconds"] < first["seconds"] + 5
 
 
 def test_a_tuned_average_is_refit_trial_by_trial_with_each_trials_settings(tmp_path):
