@@ -70,7 +70,9 @@ OPTIONS = (
                                   "device or cell cannot)"),
     Option(TRAINING, "ensemble", "train K models (seeds seed … seed+K-1) and average their distributions"),
     Option(TRAINING, "tune", "seconds to try a small grid of settings around these; the best on validation "
-                             "is kept, or the average of the trials that lower it together (0: off)"),
+                             "is kept (0: off)"),
+    Option(TRAINING, "tune_average", "with --tune, keep the average of the trials that lower the validation "
+                                     "loss together, where they do", switch=True),
     Option(TRAINING, "ema", "decay per step of a moving average of the weights, which is validated and "
                             "saved (0: off)"),
     Option(TRAINING, "refit_head", "after training, fit the output layer again with dropout off; kept where "

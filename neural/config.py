@@ -38,8 +38,10 @@ class TrainConfig:
     ensemble: int = 1  # K > 1: K models trained with seeds seed, seed+1, ...; the model is the
     # average of their next-symbol distributions (run folders members/0 ... members/K-1)
     tune: float = 0.0  # seconds: > 0 tries a small grid of settings around these (trials/0, …)
-    # within that time and keeps the one of the lowest validation loss, or the average of the
-    # trials that lower it together (tuning.json says which)
+    # within that time and keeps the one of the lowest validation loss (tuning.json says which)
+    tune_average: bool = False  # with tune: the average of the trials that lower the validation
+    # loss together where they do (it lowers the log loss; PAutomaC's score weighs the likeliest
+    # strings, and there the best trial alone did better: benchmarks/README.md)
     ema: float = 0.0  # decay per step of an exponential moving average of the weights (0: off);
     # validation, early stopping and the saved model then use the averaged weights
     refit: bool = False  # after training, train again from the same seed on the training and
@@ -77,6 +79,8 @@ class TrainConfig:
                 raise ValueError(f"{name} must be positive, got {value}")
         if not 0.0 <= self.tune < math.inf:
             raise ValueError(f"tune must be a number of seconds ≥ 0, got {self.tune}")
+        if self.tune_average and not self.tune:
+            raise ValueError("tune_average needs tune > 0 (the seconds of the trials it averages)")
         if not 0.0 <= self.ema < 1.0:
             raise ValueError(f"ema must be in [0, 1), got {self.ema}")
         if self.refit and self.schedule == "plateau":

@@ -246,14 +246,15 @@ def _tune(
     resume: bool,
 ) -> Tuned:
     """Train the grid around the given settings (see :mod:`neural.tuning`); the model is the
-    trial of the lowest validation loss, or the average of the trials that lower it together."""
+    trial of the lowest validation loss, or with ``tune_average`` the average of the trials that
+    lower it together."""
     def fit(model: RNNConfig, training: TrainConfig, folder: Path | None):
         return train(train_strings, val_strings, alphabet, model, training, seed=seed, device=device,
                      run_dir=folder, quiet=quiet, resume=resume or (folder is not None and folder.exists()))
 
     tuned = tune(fit, candidates(model_config or RNNConfig(), train_config), budget_seconds=train_config.tune,
-                 run_dir=run_dir, score=lambda fitted: validation_bits(fitted, val_strings), average=average,
-                 min_delta=train_config.min_delta)
+                 run_dir=run_dir, score=lambda fitted: validation_bits(fitted, val_strings),
+                 average=average if train_config.tune_average else None, min_delta=train_config.min_delta)
     if run_dir is not None:
         save_chosen(tuned.model, run_dir)
     return tuned

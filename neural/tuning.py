@@ -45,7 +45,7 @@ def candidates(model: RNNConfig, training: TrainConfig) -> list[tuple[RNNConfig,
     >>> [(m.hidden_size, m.dropout, t.epochs) for m, t in grid]
     [(64, 0.3, 40), (32, 0.3, 40), (64, 0.5, 40), (64, 0.1, 40), (128, 0.3, 40), (64, 0.5, 120)]
     """
-    training = replace(training, tune=0.0)
+    training = replace(training, tune=0.0, tune_average=False)
     heavier = replace(model, dropout=0.5, weight_dropout=0.5)
     longer = replace(training, epochs=training.epochs * LONGER,
                      max_tokens=training.max_tokens and training.max_tokens * LONGER)

@@ -97,6 +97,7 @@ def test_a_badly_typed_value_is_a_usage_error(capsys, argv, needle):
     ({"cell": "tree"}, {}, "--cell must be one of elman, lstm, gru, got 'tree'"),
     ({}, {"schedule": "fast"}, "--schedule must be one of"),
     ({}, {"batch_size": 0}, "--batch-size must be positive, got 0"),
+    ({}, {"tune_average": True}, "--tune-average needs tune > 0"),
 ])
 def test_an_impossible_value_is_refused_naming_the_flag(model, training, needle):
     with pytest.raises(CliError, match="^" + needle):

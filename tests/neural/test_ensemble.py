@@ -141,7 +141,7 @@ def _two_symbol_strings(n, seed=0):
 
 # four epochs at a high learning rate: the trials end in different places, and the average of
 # the best two is lower on validation than either (found by trying; the run is deterministic)
-AVERAGED = neural.TrainConfig(epochs=4, lr=0.1, batch_size=8, tune=600.0, refit_head=False)
+AVERAGED = neural.TrainConfig(epochs=4, lr=0.1, batch_size=8, tune=600.0, tune_average=True, refit_head=False)
 
 
 def test_tune_keeps_the_average_of_the_trials_that_lower_the_validation_loss_together(tmp_path):
