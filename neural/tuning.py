@@ -145,8 +145,13 @@ def _recorded_seconds(run_dir: Path | None, grid: Sequence[tuple[RNNConfig, Trai
         return {}
     recorded = json.loads(path.read_text())["trials"]
     return {i: float(trial["seconds"]) for i, (trial, (model, training)) in enumerate(zip(recorded, grid, strict=False))
-            if trial["val_bits"] is not None and trial["model"] == asdict(model)
-            and trial["training"] == asdict(training)}
+            if trial["val_bits"] is not None and _same(trial["model"], model) and _same(trial["training"], training)}
+
+
+def _same(recorded: dict, config: RNNConfig | TrainConfig) -> bool:
+    """Whether the settings ``recorded`` are those of ``config`` (a field added since counts as equal)."""
+    fields = asdict(config)
+    return all(key in fields and fields[key] == value for key, value in recorded.items())
 
 
 def write_tuning(run_dir: Path, trials: Sequence[Trial], chosen: Sequence[int], val_bits: float,
