@@ -15,6 +15,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import NamedTuple
 
 import torch
 
@@ -103,20 +104,19 @@ def train(
     2
     """
     run_path = Path(run_dir) if run_dir is not None else None
+    job = _Job(train_strings, val_strings, alphabet, seed, device, quiet)
     if resume and run_path is not None and (run_path / VALIDATED_FOLDER).exists() and not (
             train_config is not None and train_config.refit):
         raise CheckpointError(f"{run_path} holds a refit run ({VALIDATED_FOLDER}/): resume it with the same "
                               "--refit and settings, or replace it (--force)")
     if train_config is not None and train_config.refit:
-        return _validated_then_refit(train_strings, val_strings, alphabet, model_config, train_config, seed=seed,
-                                     device=device, run_path=run_path, quiet=quiet, resume=resume)
+        return _validated_then_refit(job, model_config, train_config, run_path=run_path, resume=resume)
     tuned = run_path is not None and (run_path / TUNING_FILE).exists()
     if resume and tuned and (train_config is None or train_config.tune == 0):
         raise CheckpointError(f"{run_path} holds a tuned run (tuning.json): resume it with the same --tune and "
                               "settings, or replace it (--force)")
     if train_config is not None and train_config.tune > 0:
-        return _tune(train_strings, val_strings, alphabet, model_config, train_config, seed=seed, device=device,
-                     run_dir=run_path, quiet=quiet, resume=resume).model
+        return _tune(job, model_config, train_config, run_dir=run_path, resume=resume).model
     size = _ensemble_size(train_config, run_path, resume)
     if size == 1:
         return _train_one(train_strings, val_strings, alphabet, model_config, train_config,
@@ -192,38 +192,37 @@ def _planned_epochs(strings: Sequence[Symbols], alphabet: Sequence[str], config:
     return config.planned_epochs(corpus.tokens_per_epoch)
 
 
-def _validated_then_refit(
-    train_strings: Sequence[Symbols],
-    val_strings: Sequence[Symbols] | None,
-    alphabet: Sequence[str],
-    model_config: RNNConfig | None,
-    train_config: TrainConfig,
-    *,
-    seed: int,
-    device: str,
-    run_path: Path | None,
-    quiet: bool,
-    resume: bool,
-) -> TrainedModel | Ensemble:
+class _Job(NamedTuple):
+    """What every stage of a training run is given besides its settings and folder."""
+
+    train_strings: Sequence[Symbols]
+    val_strings: Sequence[Symbols] | None
+    alphabet: Sequence[str]
+    seed: int
+    device: str
+    quiet: bool
+
+
+def _validated_then_refit(job: _Job, model_config: RNNConfig | None, train_config: TrainConfig, *,
+                          run_path: Path | None, resume: bool) -> TrainedModel | Ensemble:
     """``train`` with ``refit``: the validated run (``validated/``), then each model it chose
     (one, or each trial of a tuned average) trained again on all strings with its own settings."""
-    if not val_strings:
+    if not job.val_strings:
         raise CorpusError("a refit needs validation strings: they choose its epochs")
     validated_dir = run_path and run_path / VALIDATED_FOLDER
     resume_validated = resume or (validated_dir is not None and validated_dir.exists())
     validated = replace(train_config, refit=False)
     if train_config.tune > 0:
-        tuned = _tune(train_strings, val_strings, alphabet, model_config, validated, seed=seed,
-                      device=device, run_dir=validated_dir, quiet=quiet, resume=resume_validated)
+        tuned = _tune(job, model_config, validated, run_dir=validated_dir, resume=resume_validated)
         chosen = [(model, tuned.trials[k].training) for k, model in zip(tuned.chosen, tuned.members, strict=True)]
     else:
-        chosen = [(train(train_strings, val_strings, alphabet, model_config, validated, seed=seed,
-                         device=device, run_dir=validated_dir, quiet=quiet, resume=resume_validated),
+        chosen = [(train(job.train_strings, job.val_strings, job.alphabet, model_config, validated, seed=job.seed,
+                         device=job.device, run_dir=validated_dir, quiet=job.quiet, resume=resume_validated),
                    train_config)]
     refits = [
-        refit(model, [*train_strings, *val_strings], config,
-              schedule_epochs=_planned_epochs(train_strings, alphabet, config), seed=seed, device=device,
-              run_dir=run_path and _refit_folder(run_path, k, len(chosen)), quiet=quiet)
+        refit(model, [*job.train_strings, *job.val_strings], config,
+              schedule_epochs=_planned_epochs(job.train_strings, job.alphabet, config), seed=job.seed,
+              device=job.device, run_dir=run_path and _refit_folder(run_path, k, len(chosen)), quiet=job.quiet)
         for k, (model, config) in enumerate(chosen)
     ]
     model = refits[0] if len(refits) == 1 else average(refits)
@@ -232,28 +231,18 @@ def _validated_then_refit(
     return model
 
 
-def _tune(
-    train_strings: Sequence[Symbols],
-    val_strings: Sequence[Symbols] | None,
-    alphabet: Sequence[str],
-    model_config: RNNConfig | None,
-    train_config: TrainConfig,
-    *,
-    seed: int,
-    device: str,
-    run_dir: Path | None,
-    quiet: bool,
-    resume: bool,
-) -> Tuned:
+def _tune(job: _Job, model_config: RNNConfig | None, train_config: TrainConfig, *, run_dir: Path | None,
+          resume: bool) -> Tuned:
     """Train the grid around the given settings (see :mod:`neural.tuning`); the model is the
     trial of the lowest validation loss, or with ``tune_average`` the average of the trials that
     lower it together."""
     def fit(model: RNNConfig, training: TrainConfig, folder: Path | None):
-        return train(train_strings, val_strings, alphabet, model, training, seed=seed, device=device,
-                     run_dir=folder, quiet=quiet, resume=resume or (folder is not None and folder.exists()))
+        return train(job.train_strings, job.val_strings, job.alphabet, model, training, seed=job.seed,
+                     device=job.device, run_dir=folder, quiet=job.quiet,
+                     resume=resume or (folder is not None and folder.exists()))
 
     tuned = tune(fit, candidates(model_config or RNNConfig(), train_config), budget_seconds=train_config.tune,
-                 run_dir=run_dir, score=lambda fitted: validation_bits(fitted, val_strings),
+                 run_dir=run_dir, score=lambda fitted: validation_bits(fitted, job.val_strings),
                  average=average if train_config.tune_average else None, min_delta=train_config.min_delta)
     if run_dir is not None:
         save_chosen(tuned.model, run_dir)
