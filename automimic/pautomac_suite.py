@@ -458,8 +458,12 @@ def _on_cluster(todo: Sequence[Problem], settings: SuiteSettings, out: Path,
 def _prepare_output(out: Path, record: dict, *, force: bool) -> None:
     """Make ``out`` ready for results with ``record``'s settings; refuse (CliError) a folder with
     results of other settings unless ``force``, which removes only the files the suite writes."""
+    from neural.config import LEGACY_TRAINING
+
     path = out / SETTINGS_FILE
     previous = _read_json(path) if path.exists() else None
+    if previous is not None and isinstance(previous.get("training"), dict):  # written before a field existed
+        previous = {**previous, "training": {**LEGACY_TRAINING, **previous["training"]}}
     if force:
         _clear(out)
     elif previous is not None and previous != record:

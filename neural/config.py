@@ -9,6 +9,10 @@ SCHEDULES = ("constant", "cosine", "plateau")
 PRECISIONS = ("fp32", "bf16")
 
 
+# What a training config saved before a field existed meant by its absence: the behaviour then.
+LEGACY_TRAINING = {"refit_head": False, "tune_average": False}
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """How to train (the architecture is :class:`~neural.model.RNNConfig`).

@@ -29,7 +29,7 @@ from neural.checkpoint import (
     remove_temporaries,
     save_checkpoint,
 )
-from neural.config import TrainConfig
+from neural.config import LEGACY_TRAINING, TrainConfig
 from neural.data import Batches, Corpus, unigram_bits
 from neural.distributed import Context
 from neural.model import RNNConfig, RNNLanguageModel, State, map_state
@@ -173,7 +173,7 @@ def _resumed_configs(
     try:
         saved_model = RNNConfig(**checkpoint["model_config"])
         # a run saved before the output layer's second fit existed resumes without it
-        saved_train = TrainConfig(**{"refit_head": False, **checkpoint["train_config"]})
+        saved_train = TrainConfig(**{**LEGACY_TRAINING, **checkpoint["train_config"]})
     except (TypeError, ValueError) as err:
         raise CheckpointError(f"corrupt checkpoint: bad configuration ({err})") from None
     for given, saved in ((model_config, saved_model), (train_config, saved_train)):

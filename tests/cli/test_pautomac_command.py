@@ -189,6 +189,20 @@ def test_other_settings_ask_for_force(capsys, data, tmp_path):
     assert json.loads((out / "results.json").read_text())["settings"]["training"]["lr"] == 0.02
 
 
+def test_settings_written_before_a_field_existed_mean_what_the_code_then_did(capsys, data, tmp_path):
+    out = tmp_path / "out"
+    assert run(capsys, data, out, "--problems", "1")[0] == 0
+    settings = json.loads((out / "settings.json").read_text())
+    del settings["training"]["tune_average"]  # before --tune-average: no averaging, today's default
+    (out / "settings.json").write_text(json.dumps(settings))
+    code, err = run(capsys, data, out, "--problems", "1")
+    assert code == 0 and "already solved" in err, err
+    del settings["training"]["refit_head"]  # before the fit: none, which is no longer the default
+    (out / "settings.json").write_text(json.dumps(settings))
+    code, err = run(capsys, data, out, "--problems", "1")
+    assert code == 2 and "(training.refit_head differ)" in err
+
+
 def test_parallel_processes_give_the_results_of_one(capsys, data, solved, tmp_path):
     code, err = run(capsys, data, tmp_path / "parallel", "--jobs", "2")
     assert code == 0, err
