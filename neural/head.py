@@ -58,10 +58,7 @@ class Tokens:
     prefix: torch.Tensor  # (K,): the row of ``hidden`` each pair follows
     target: torch.Tensor  # (K,): the next token
     count: torch.Tensor  # (K,): how often the pair occurs (float)
-
-    @property
-    def tokens(self) -> int:
-        return int(self.count.sum().item())
+    tokens: int  # how many tokens in all: the sum of ``count``
 
     def bits(self, weight: torch.Tensor, bias: torch.Tensor) -> float:
         """The mean cross-entropy in bits per token of the layer (weight, bias), summed in float64."""
@@ -113,7 +110,7 @@ def head_data(model: RNNLanguageModel, corpus: Corpus, eos: int, rows: np.ndarra
     pairs, count = np.unique(np.concatenate(ids) * model.vocab_size + np.concatenate(targets), return_counts=True)
     return Tokens(torch.cat(hidden), torch.from_numpy(pairs // model.vocab_size).to(device),
                   torch.from_numpy(pairs % model.vocab_size).to(device),
-                  torch.from_numpy(count).to(device, torch.float32))
+                  torch.from_numpy(count).to(device, torch.float32), int(count.sum()))
 
 
 def _prefix_ids(strings: list[list[int]], trie: dict[tuple[int, int], int]) -> np.ndarray:
