@@ -51,8 +51,8 @@ class HeadFit:
 class Tokens:
     """Tokens grouped by the prefix they follow, on which alone a hidden vector depends: each
     distinct prefix's hidden vector once, and each distinct (prefix, next token) pair once with how
-    often it occurs. The loss over them is the loss over every token, at a fraction of the cost
-    (on PAutomaC's training sets 4% to 83% of the tokens follow a prefix not seen before)."""
+    often it occurs. The loss over them is the loss over every token, at the cost of the distinct
+    prefixes only."""
 
     hidden: torch.Tensor  # (P, H): the top layer's hidden vector after each distinct prefix
     prefix: torch.Tensor  # (K,): the row of ``hidden`` each pair follows
@@ -93,15 +93,16 @@ def head_data(model: RNNLanguageModel, corpus: Corpus, eos: int, rows: np.ndarra
     model.eval()
     trie: dict[tuple[int, int], int] = {}  # (prefix, next symbol) -> the longer prefix; 0 is the empty one
     hidden, ids, targets = [], [], []
+    seen = 0  # the prefixes (ids 0 .. seen-1) whose hidden vectors are kept
     try:
         max_tokens = max(1, MAX_ACTIVATIONS // model.config.hidden_size)
         for _, inputs in inputs_by_length(corpus, eos, device, max_tokens=max_tokens, rows=rows):
             with torch.inference_mode():
                 h, _ = model.hidden(inputs)  # (B, n+1, H)
-            known = len(trie) + 1 if hidden else 0  # prefixes seen before this group
             group = _prefix_ids(inputs[:, 1:].tolist(), trie).ravel()  # (B·(n+1),)
             new, first = np.unique(group, return_index=True)
-            rows_of_new = torch.from_numpy(first[new >= known]).to(device)
+            rows_of_new = torch.from_numpy(first[new >= seen]).to(device)
+            seen = len(trie) + 1
             hidden.append(h.reshape(-1, h.shape[-1])[rows_of_new].float())  # in the order of their ids
             ids.append(group)
             targets.append(inputs.roll(-1, dims=1).reshape(-1).cpu().numpy())  # x1..xn, then $

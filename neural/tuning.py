@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 from automimic_io import write_atomic
 from neural.checkpoint import TRIALS_FOLDER, TUNING_FILE, VALIDATED_FOLDER
-from neural.config import TrainConfig
+from neural.config import LEGACY_TRAINING, TrainConfig
 from neural.model import RNNConfig
 
 LONGER = 3  # the last trial trains this many times the epochs (and the token cap)
@@ -145,13 +145,8 @@ def _recorded_seconds(run_dir: Path | None, grid: Sequence[tuple[RNNConfig, Trai
         return {}
     recorded = json.loads(path.read_text())["trials"]
     return {i: float(trial["seconds"]) for i, (trial, (model, training)) in enumerate(zip(recorded, grid, strict=False))
-            if trial["val_bits"] is not None and _same(trial["model"], model) and _same(trial["training"], training)}
-
-
-def _same(recorded: dict, config: RNNConfig | TrainConfig) -> bool:
-    """Whether the settings ``recorded`` are those of ``config`` (a field added since counts as equal)."""
-    fields = asdict(config)
-    return all(key in fields and fields[key] == value for key, value in recorded.items())
+            if trial["val_bits"] is not None and trial["model"] == asdict(model)
+            and {**LEGACY_TRAINING, **trial["training"]} == asdict(training)}  # one written before a field
 
 
 def write_tuning(run_dir: Path, trials: Sequence[Trial], chosen: Sequence[int], val_bits: float,
