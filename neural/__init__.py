@@ -7,7 +7,7 @@ Next-symbol distributions have the columns ``alphabet + ("$",)``.
 from neural.checkpoint import CheckpointError
 from neural.config import TrainConfig
 from neural.distributed import resolve_device
-from neural.ensemble import Ensemble, one_network, validation_bits
+from neural.ensemble import Ensemble, one_network, validation_bits, validation_margin
 from neural.loading import load
 from neural.model import RNNConfig, RNNLanguageModel
 from neural.trained import Samples, TrainedModel
@@ -33,4 +33,5 @@ __all__ = [
     "resolve_device",
     "train",
     "validation_bits",
+    "validation_margin",
 ]

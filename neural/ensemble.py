@@ -228,3 +228,28 @@ def validation_bits(model: TrainedModel | Ensemble, val_strings: Sequence[Symbol
     if kept is not None and 0 <= kept < len(val_bits):
         return float(val_bits[kept])
     return min(val_bits or [math.inf])
+
+
+def validation_margin(model: TrainedModel | Ensemble, other: TrainedModel | Ensemble,
+                      val_strings: Sequence[Symbols] | None) -> tuple[float, float] | None:
+    """How far ``model``'s validation loss lies below ``other``'s, in bits per symbol, and the
+    standard error of that difference: each string scored by both (a paired difference), its
+    spread over the strings. None with fewer than two strings, where no spread is measured.
+
+    Examples
+    --------
+    >>> members = [TrainedModel.untrained("ab", RNNConfig(hidden_size=4), seed=s) for s in (0, 1)]
+    >>> lower, error = validation_margin(members[0], members[1], ["ab", "b", "aab"])
+    >>> both = [validation_bits(Ensemble([m]), ["ab", "b", "aab"]) for m in members]
+    >>> bool(np.isclose(lower, both[1] - both[0])), error > 0
+    (True, True)
+    >>> validation_margin(members[0], members[1], ["ab"]) is None
+    True
+    """
+    if val_strings is None or len(val_strings) < 2:
+        return None
+    symbols = sum(len(string) + 1 for string in val_strings)  # as validation_bits counts them
+    lost = [-np.asarray(m.log_probability(val_strings)) / math.log(2) for m in (other, model)]
+    difference = lost[0] - lost[1]  # (n,) bits each string saves under ``model``
+    return (float(difference.sum() / symbols),
+            float(difference.std(ddof=1) * math.sqrt(len(difference)) / symbols))

@@ -35,7 +35,7 @@ from neural.config import TrainConfig
 from neural.data import Corpus
 from neural.display import Bar, progress_bar
 from neural.distributed import Context, Interrupt, interrupt_flag
-from neural.ensemble import Ensemble, average, save_chosen, validation_bits
+from neural.ensemble import Ensemble, average, save_chosen, validation_bits, validation_margin
 from neural.head import fit_head, fit_head_rounds
 from neural.model import RNNConfig, map_state
 from neural.precision import autocast, check_precision
@@ -243,7 +243,8 @@ def _tune(job: _Job, model_config: RNNConfig | None, train_config: TrainConfig, 
 
     tuned = tune(fit, candidates(model_config or RNNConfig(), train_config), budget_seconds=train_config.tune,
                  run_dir=run_dir, score=lambda fitted: validation_bits(fitted, job.val_strings),
-                 average=average if train_config.tune_average else None, min_delta=train_config.min_delta)
+                 average=average if train_config.tune_average else None, min_delta=train_config.min_delta,
+                 margin=lambda fitted, other: validation_margin(fitted, other, job.val_strings))
     if run_dir is not None:
         save_chosen(tuned.model, run_dir)
     return tuned

@@ -79,6 +79,7 @@ def tune(
     score: Callable[[object], float],
     average: Callable[[list[object]], object] | None = None,
     min_delta: float = 0.0,
+    margin: Callable[[object, object], tuple[float, float] | None] | None = None,
 ) -> Tuned:
     """Fit the settings of ``grid`` in order (``fit(model, training, folder)`` returns a model)
     until ``budget_seconds`` have passed; a trial that has started is finished. Keeps the model
@@ -87,6 +88,10 @@ def tune(
     offered to it, from the lowest loss up: each joins when the average's loss falls by more
     than ``min_delta`` (greedy ensemble selection, Caruana et al. 2004), since models trained
     with other settings err differently and their average is closer to the truth than each.
+    With ``margin`` (model, other → how far the model's loss lies below the other's, and the
+    standard error of that: :func:`neural.ensemble.validation_margin`), ``tuning.json`` records
+    how far the choice leads the next best trial (the best one, under a chosen average), so that
+    a choice the validation strings cannot resolve says so.
 
     Examples
     --------
@@ -132,7 +137,10 @@ def tune(
         if bits < best_bits - min_delta:
             chosen, best, best_bits = [*chosen, i], candidate, bits
     if run_dir is not None:
-        write_tuning(run_dir, trials, chosen, best_bits, offered)
+        runner_up = ranked[0] if len(chosen) > 1 else next(iter(ranked[1:]), None)
+        lead = None if margin is None or runner_up is None else margin(best, models[runner_up])
+        write_tuning(run_dir, trials, chosen, best_bits, offered,
+                     lead=None if lead is None else {"over": runner_up, "bits": lead[0], "standard_error": lead[1]})
     return Tuned(best, trials, chosen, [models[k] for k in chosen])
 
 
@@ -150,20 +158,24 @@ def _recorded_seconds(run_dir: Path | None, grid: Sequence[tuple[RNNConfig, Trai
 
 
 def write_tuning(run_dir: Path, trials: Sequence[Trial], chosen: Sequence[int], val_bits: float,
-                 offered: Sequence[dict] = ()) -> None:
+                 offered: Sequence[dict] = (), lead: dict | None = None) -> None:
     """Write ``tuning.json``: every trial, the index of the best (``chosen``), the averages of
-    trials scored (``averages_tried``: their trials and validation loss), and where the model
+    trials scored (``averages_tried``: their trials and validation loss), where the model
     averages several trials, which (``average``: indices, in the order they joined) and its
-    validation loss."""
+    validation loss, and how far the model leads the next best trial (``margin``: ``over`` that
+    trial, by ``bits`` per symbol, ± ``standard_error``)."""
     record: dict = {"chosen": chosen[0], "trials": [t.to_dict() for t in trials], "averages_tried": list(offered)}
     if len(chosen) > 1:
         record["average"] = {"trials": list(chosen), "val_bits": val_bits}
+    if lead is not None:
+        record["margin"] = lead
     write_atomic(run_dir / TUNING_FILE, json.dumps(record, indent=1) + "\n")
 
 
 def tuned_choice(tuning: dict) -> str:
     """What ``--tune`` chose, from its ``tuning.json``: the settings its trial changed ("the
-    given settings" when it kept them), or the average of several trials.
+    given settings" when it kept them), or the average of several trials; and by how much its
+    validation loss leads the next best trial's, where recorded.
 
     >>> given = {"model": {"hidden_size": 256, "dropout": 0.3}, "training": {"lr": 0.01}}
     >>> wider = {"model": {"hidden_size": 512, "dropout": 0.3}, "training": {"lr": 0.01}}
@@ -172,13 +184,20 @@ def tuned_choice(tuning: dict) -> str:
     ['the given settings', 'hidden_size 512', 'dropout 0.5, epochs 120']
     >>> tuned_choice({"chosen": 1, "trials": [given, wider, longer], "average": {"trials": [1, 0]}})
     'the average of 2 trials (hidden_size 512; the given settings)'
+    >>> tuned_choice({"chosen": 2, "trials": [given, wider, longer],
+    ...               "margin": {"over": 0, "bits": 0.000089, "standard_error": 0.000139}})
+    'dropout 0.5, epochs 120 (validation 0.00009 ± 0.00014 bits/symbol below trial 0: within the noise)'
     """
     trials = tuning["trials"]
     chosen = tuning.get("average", {}).get("trials") or [tuning["chosen"]]
     settings = [_changed(trials[0], trials[k]) for k in chosen]
-    if len(settings) == 1:
-        return settings[0]
-    return f"the average of {len(settings)} trials ({'; '.join(settings)})"
+    choice = settings[0] if len(settings) == 1 else f"the average of {len(settings)} trials ({'; '.join(settings)})"
+    lead = tuning.get("margin")
+    if lead is None:
+        return choice
+    noise = ": within the noise" if lead["bits"] < lead["standard_error"] else ""  # under one standard error
+    return (f"{choice} (validation {lead['bits']:.5f} ± {lead['standard_error']:.5f} bits/symbol "
+            f"below trial {lead['over']}{noise})")
 
 
 def _changed(given: dict, trial: dict) -> str:

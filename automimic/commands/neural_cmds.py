@@ -360,7 +360,7 @@ def _print_summary(model, out: Path, val_strings: list) -> None:
         val = neural.validation_bits(model, None)  # the kept epoch's, or its output layer's fitted again
     again = f"; then refit on all strings for {len(refit)} epochs" if refit else ""
     tuned = tuned_choice_in(out)
-    chose = "" if tuned is None else f"; tune chose {tuned} (tuning.json has every trial)"
+    chose = "" if tuned is None else f"; tune chose {tuned}, tuning.json has every trial"
     print(f"{trained}{chose}{again}; model saved in {out}")
     baseline = history.get("unigram_bits")
     if baseline is not None and not val < baseline:

@@ -89,7 +89,8 @@ def test_a_tuned_run_says_what_tune_chose(tmp_path, capsys):
     assert main(["train", "--data", str(corpus), "--out", str(tmp_path / "tuned"), *FAST, "--tune", "600"]) == 0
     out = capsys.readouterr().out
     chose = tuned_choice(json.loads((tmp_path / "tuned" / "tuning.json").read_text()))
-    assert f"; tune chose {chose} (tuning.json has every trial); model saved in " in out
+    assert f"; tune chose {chose}, tuning.json has every trial; model saved in " in out
+    assert " bits/symbol below trial " in chose  # how far the choice leads the next best trial
 
 
 def test_train_says_what_fitting_the_output_layer_again_did_and_no_refit_head_skips_it(tmp_path, capsys):

@@ -1,5 +1,6 @@
 """Ensembles: the average of the members' distributions, a language model like any other."""
 
+import math
 from dataclasses import replace
 
 import numpy as np
@@ -94,6 +95,26 @@ def test_tune_tries_the_grid_records_it_and_keeps_the_best(tmp_path):
     assert record["trials"][5]["training"]["max_tokens"] == 3 * config.max_tokens
     assert neural.validation_bits(model, None) == min(bits)  # the kept model's, its output layer fitted again
     np.testing.assert_allclose(neural.load(tmp_path).log_probability(STRINGS), model.log_probability(STRINGS))
+    runner_up = sorted(range(6), key=bits.__getitem__)[1]
+    margin = record["margin"]  # how far the choice leads the next best trial, string by string
+    assert margin["over"] == runner_up
+    assert margin["bits"] == pytest.approx(bits[runner_up] - min(bits), abs=1e-6)
+    assert margin["standard_error"] > 0
+
+
+def test_the_validation_margin_is_the_paired_difference_and_its_standard_error():
+    from neural import validation_margin
+
+    models = [TrainedModel.untrained("ab", RNNConfig(hidden_size=4), seed=s) for s in (0, 1)]
+    val = [("a",), ("a", "b"), ("b", "b", "a"), ()]
+    lower, error = validation_margin(models[0], models[1], val)
+    each = [[-m.log_probability([x])[0] / math.log(2) for x in val] for m in models]  # one string at a time
+    saved = np.subtract(each[1], each[0])  # bits each string saves under the first model
+    symbols = 2 + 3 + 4 + 1
+    assert lower == pytest.approx(saved.sum() / symbols, rel=1e-9)
+    assert error == pytest.approx(math.sqrt(sum((d - saved.mean()) ** 2 for d in saved) / 3 * 4) / symbols, rel=1e-9)
+    assert validation_margin(models[1], models[0], val)[0] == pytest.approx(-lower, rel=1e-12)
+    assert validation_margin(*models, val[:1]) is None and validation_margin(*models, None) is None  # no spread
 
 
 def test_a_networks_validation_loss_is_the_kept_epochs_not_the_lowest():
@@ -170,6 +191,9 @@ def test_tune_keeps_the_average_of_the_trials_that_lower_the_validation_loss_tog
     assert [t["trials"][-1] for t in tried] == sorted(range(6), key=bits.__getitem__)[1:]
     assert {"trials": chosen, "val_bits": record["average"]["val_bits"]} in tried
     assert tuned_choice(record).startswith("the average of 2 trials (")
+    margin = record["margin"]  # the average against the best trial alone
+    assert margin["over"] == chosen[0]
+    assert margin["bits"] == pytest.approx(min(bits) - record["average"]["val_bits"], abs=1e-6)  # history: float32
     np.testing.assert_allclose(neural.load(tmp_path).log_probability(STRINGS), model.log_probability(STRINGS))
     again = neural.train(train, val, "ab", RNNConfig(hidden_size=4), AVERAGED, seed=0, run_dir=tmp_path,
                          resume=True, quiet=True)
