@@ -12,11 +12,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from pathlib import Path
-
-import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # this checkout's packages
@@ -33,11 +30,6 @@ def validation_strings(data: Path, problem: int, run: Path) -> list:
     return holdout(strings, settings["val_fraction"], stage_seeds(settings["seed"])["val"])[1]
 
 
-def string_bits(run: Path, problem: int, strings: list) -> np.ndarray:
-    """(n,) bits of each string, its end included, under the run's kept model."""
-    return -np.asarray(neural.load(run / str(problem)).log_probability(strings)) / math.log(2)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", type=Path, help="the PAutomaC folder")
@@ -48,13 +40,11 @@ def main(argv: list[str] | None = None) -> int:
     if len(seeds) > 1:
         raise SystemExit(f"the runs held out different validation strings (seeds {sorted(seeds)})")
     strings = validation_strings(args.data, args.problem, args.runs[0])
-    symbols = sum(len(s) + 1 for s in strings)  # the end of each string is a symbol too
-    bits = [string_bits(run, args.problem, strings) for run in args.runs]
-    for run, b in zip(args.runs, bits, strict=True):
-        print(f"{run}: {b.sum() / symbols:.6f} bits/symbol")
-    difference = bits[0] - bits[1]
-    error = difference.std(ddof=1) * math.sqrt(len(difference)) / symbols
-    print(f"{args.runs[0].name} - {args.runs[1].name}: {difference.sum() / symbols:+.6f} ± {error:.6f} "
+    models = [neural.load(run / str(args.problem)) for run in args.runs]
+    for run, model in zip(args.runs, models, strict=True):
+        print(f"{run}: {neural.validation_bits(model, strings):.6f} bits/symbol")
+    difference, error = neural.validation_margin(models[1], models[0], strings)  # the first's loss less the second's
+    print(f"{args.runs[0].name} - {args.runs[1].name}: {difference:+.6f} ± {error:.6f} "
           f"bits/symbol (one standard error over {len(strings)} strings)")
     return 0
 
