@@ -36,11 +36,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("problem", type=int)
     parser.add_argument("runs", type=Path, nargs=2, help="two --out folders of automimic pautomac")
     args = parser.parse_args(argv)
+    for run in args.runs:
+        if not (run / "settings.json").is_file() or not (run / str(args.problem)).is_dir():
+            raise SystemExit(f"{run}: not an automimic pautomac --out folder holding problem {args.problem}")
     seeds = {json.loads((run / "settings.json").read_text())["seed"] for run in args.runs}
     if len(seeds) > 1:
         raise SystemExit(f"the runs held out different validation strings (seeds {sorted(seeds)})")
     strings = validation_strings(args.data, args.problem, args.runs[0])
-    models = [neural.load(run / str(args.problem)) for run in args.runs]
+    try:
+        models = [neural.load(run / str(args.problem)) for run in args.runs]
+    except neural.CheckpointError as error:  # a run that did not keep its model
+        raise SystemExit(str(error)) from None
     for run, model in zip(args.runs, models, strict=True):
         print(f"{run}: {neural.validation_bits(model, strings):.6f} bits/symbol")
     difference, error = neural.validation_margin(models[1], models[0], strings)  # the first's loss less the second's
